@@ -1,0 +1,42 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../env.js';
+import type { Logger } from './logger.js';
+
+export interface DatabaseEndpoint {
+  url: string;
+  embedded: boolean;
+  /** Pool size that suits the backend (the embedded server serialises queries). */
+  poolMax: number;
+  close(): Promise<void>;
+}
+
+/**
+ * DATABASE_URL when set; otherwise an embedded PostgreSQL (PGlite, WASM) kept under DATA_DIR/pglite and
+ * served to `pg` on a loopback port by @electric-sql/pglite-socket. For development and trials only.
+ */
+export async function resolveDatabase(config: Config, log: Logger): Promise<DatabaseEndpoint> {
+  if (config.DATABASE_URL) {
+    return { url: config.DATABASE_URL, embedded: false, poolMax: 10, close: async () => {} };
+  }
+  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite-socket'),
+  ]);
+  const dir = path.join(config.dataDir, 'pglite');
+  await fs.mkdir(dir, { recursive: true });
+  const db = await PGlite.create(dir);
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 20 });
+  await server.start();
+  const conn = server.getServerConn(); // "127.0.0.1:PORT"
+  log.info({ dir }, 'embedded PostgreSQL (PGlite) started');
+  return {
+    url: `postgres://postgres@${conn}/postgres?sslmode=disable`,
+    embedded: true,
+    poolMax: 5,
+    async close() {
+      await server.stop();
+      await db.close();
+    },
+  };
+}

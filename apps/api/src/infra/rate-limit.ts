@@ -1,0 +1,60 @@
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { AppError } from '../errors.js';
+import type { RedisHandle } from './redis.js';
+
+export interface LimiterSpec {
+  name: string;
+  points: number;
+  durationSeconds: number;
+  /** How long a key stays blocked once it ran out (defaults to the rest of the window). */
+  blockSeconds?: number;
+}
+
+export interface Limiter {
+  /** Takes one point; throws AppError('rate_limited') with retryAfter when none is left. */
+  consume(key: string, points?: number): Promise<void>;
+  /** Throws if the key is already out of points, without taking one. */
+  check(key: string): Promise<void>;
+  reset(key: string): Promise<void>;
+}
+
+/** rate-limiter-flexible on Redis when configured, its memory limiter otherwise. */
+export function createLimiter(redis: RedisHandle, spec: LimiterSpec): Limiter {
+  const options = {
+    keyPrefix: `${redis.prefix}rl:${spec.name}`,
+    points: spec.points,
+    duration: spec.durationSeconds,
+    blockDuration: spec.blockSeconds ?? 0,
+  };
+  const limiter = redis.client
+    ? new RateLimiterRedis({
+        ...options,
+        storeClient: redis.client,
+        // If Redis is unreachable, keep limiting per process instead of failing every login.
+        insuranceLimiter: new RateLimiterMemory(options),
+      })
+    : new RateLimiterMemory(options);
+
+  const limited = (res: RateLimiterRes) =>
+    new AppError('rate_limited', 'Too many requests. Try again later.', {
+      retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+    });
+
+  return {
+    async consume(key, points = 1) {
+      try {
+        await limiter.consume(key, points);
+      } catch (err) {
+        if (err instanceof RateLimiterRes) throw limited(err);
+        throw err;
+      }
+    },
+    async check(key) {
+      const res = await limiter.get(key);
+      if (res && res.remainingPoints <= 0 && res.msBeforeNext > 0) throw limited(res);
+    },
+    async reset(key) {
+      await limiter.delete(key);
+    },
+  };
+}

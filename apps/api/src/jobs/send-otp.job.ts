@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { unseal } from '../infra/secrets.js';
+import { SmsDeliveryError } from '../infra/sms/index.js';
+import { defineJob } from './types.js';
+
+export const sendOtpPayload = z.object({
+  challengeId: z.uuid(),
+  channel: z.enum(['email', 'sms']),
+  destination: z.string(),
+  /** The code sealed with a key derived from SECRET_KEY: never stored in clear. */
+  sealedCode: z.string(),
+  ttlSeconds: z.number().int().positive(),
+});
+
+export function otpMessage(code: string, ttlSeconds: number) {
+  const minutes = Math.max(1, Math.round(ttlSeconds / 60));
+  const validity = `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  return {
+    subject: `Your Tagdrop login code: ${code}`,
+    text:
+      `Your Tagdrop login code is ${code}\n\n` +
+      `Enter it on the login page to sign in. It works once and expires in ${validity}.\n` +
+      `If you did not ask for it, ignore this message: nobody can sign in without the code.\n`,
+    sms: `Tagdrop login code: ${code}. Valid ${validity}, single use. Don't share it.`,
+  };
+}
+
+/** Delivers a login code by email or SMS; retried with backoff, skipped when the code is no longer open. */
+export const sendOtpJob = defineJob({
+  name: 'send-otp',
+  schema: sendOtpPayload,
+  options: { concurrency: 5, lockLifetime: 60_000, retries: { max: 4, delayMs: 2_000 }, removeOnComplete: true },
+  async handler(data, deps) {
+    const open = await deps.db
+      .selectFrom('otp_challenges')
+      .select('id')
+      .where('id', '=', data.challengeId)
+      .where('consumed_at', 'is', null)
+      .where('expires_at', '>', new Date())
+      .executeTakeFirst();
+    if (!open) {
+      deps.log.info({ challengeId: data.challengeId }, 'send-otp: code no longer open, not sent');
+      return;
+    }
+    const code = unseal(deps.keys.jobs, data.sealedCode);
+    const message = otpMessage(code, data.ttlSeconds);
+    if (data.channel === 'email') {
+      await deps.mailer.send({ to: data.destination, subject: message.subject, text: message.text });
+    } else {
+      try {
+        await deps.sms.send({ to: data.destination, body: message.sms });
+      } catch (err) {
+        if (err instanceof SmsDeliveryError && !err.retryable) {
+          deps.log.error({ err: err.message, challengeId: data.challengeId }, 'send-otp: SMS refused, not retried');
+          return;
+        }
+        throw err;
+      }
+    }
+    deps.log.info({ challengeId: data.challengeId, channel: data.channel }, 'send-otp: delivered');
+  },
+});

@@ -1,0 +1,106 @@
+import {
+  detailOutput,
+  logoutInput,
+  refreshInput,
+  refreshOutput,
+  requestOtpInput,
+  requestOtpOutput,
+  sessionListOutput,
+  userSchema,
+  verifyOtpInput,
+  verifyOtpOutput,
+} from '@tagdrop/contracts';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppDeps } from '../../deps.js';
+import { errorResponses } from '../../http/openapi.js';
+import { optionalUser, requestMeta, requireUser } from '../../http/request.js';
+import * as auth from './auth.service.js';
+
+/** The Django service's auth paths, on the same services and schemas as tRPC. */
+export const authRest =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.post(
+      '/otp-login/',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Send a one-time login code by email or SMS',
+          description: 'The answer is the same whether or not the person has an account.',
+          body: requestOtpInput,
+          response: { 200: requestOtpOutput, ...errorResponses(400, 429) },
+        },
+      },
+      (req) => auth.requestOtp(deps, req.body, requestMeta(req)),
+    );
+
+    app.post(
+      '/verify-otp/',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Exchange a one-time code for tokens',
+          body: verifyOtpInput,
+          response: { 200: verifyOtpOutput, ...errorResponses(400, 403, 429) },
+        },
+      },
+      (req) => auth.verifyOtp(deps, req.body, requestMeta(req)),
+    );
+
+    app.post(
+      '/token/refresh/',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Rotate a refresh token',
+          description: 'Each refresh token works once. Presenting a used one ends the whole session.',
+          body: refreshInput,
+          response: { 200: refreshOutput, ...errorResponses(400, 401) },
+        },
+      },
+      (req) => auth.refreshTokens(deps, req.body.refresh, requestMeta(req)),
+    );
+
+    app.post(
+      '/logout/',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'End the session (of the Bearer token, or of the refresh token in the body)',
+          security: [{ bearer: [] }, {}],
+          body: logoutInput.optional(),
+          response: { 200: detailOutput, ...errorResponses(401) },
+        },
+      },
+      async (req) => {
+        const user = await optionalUser(deps, req);
+        return auth.logout(deps, { sessionId: user?.sessionId, refresh: req.body?.refresh }, requestMeta(req));
+      },
+    );
+
+    app.get(
+      '/me/',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'The logged-in user',
+          security: [{ bearer: [] }],
+          response: { 200: userSchema, ...errorResponses(401) },
+        },
+      },
+      async (req) => auth.getMe(deps, (await requireUser(deps, req)).id),
+    );
+
+    app.get(
+      '/sessions/',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Your open sessions',
+          security: [{ bearer: [] }],
+          response: { 200: sessionListOutput, ...errorResponses(401) },
+        },
+      },
+      async (req) => ({ results: await auth.listSessions(deps, await requireUser(deps, req)) }),
+    );
+  };

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { z } from 'zod';
+import { AppError } from '../../errors.js';
+
+export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+export const JWT_ISSUER = 'urn:tagdrop';
+export const JWT_AUDIENCE = 'urn:tagdrop:api';
+const JWT_TYPE = 'at+jwt';
+const ALGORITHM = 'HS256';
+
+const claimsSchema = z.object({
+  sub: z.uuid(),
+  sid: z.uuid(),
+  role: z.enum(['user', 'admin']),
+});
+export type AccessClaims = z.infer<typeof claimsSchema>;
+
+export async function issueAccessToken(key: Uint8Array, claims: AccessClaims): Promise<string> {
+  return new SignJWT({ sid: claims.sid, role: claims.role })
+    .setProtectedHeader({ alg: ALGORITHM, typ: JWT_TYPE })
+    .setIssuer(JWT_ISSUER)
+    .setAudience(JWT_AUDIENCE)
+    .setSubject(claims.sub)
+    .setJti(randomUUID())
+    .setIssuedAt()
+    .setExpirationTime(`${ACCESS_TOKEN_TTL_SECONDS}s`)
+    .sign(key);
+}
+
+/** Verifies signature, algorithm, issuer, audience, type and expiry; anything off is `invalid_token`. */
+export async function verifyAccessToken(key: Uint8Array, token: string): Promise<AccessClaims> {
+  try {
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: [ALGORITHM],
+      issuer: JWT_ISSUER,
+      audience: JWT_AUDIENCE,
+      typ: JWT_TYPE,
+      requiredClaims: ['sub', 'sid', 'role', 'exp', 'iat'],
+      clockTolerance: 5,
+    });
+    return claimsSchema.parse(payload);
+  } catch (err) {
+    const expired = err instanceof joseErrors.JWTExpired;
+    throw new AppError('invalid_token', expired ? 'The access token has expired.' : 'The access token is invalid.', {
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,198 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
+import { type AppDeps, createDeps } from './deps.js';
+import type { Config } from './env.js';
+import { AppError, toErrorBody } from './errors.js';
+import { createMetrics } from './http/metrics.js';
+import { mountSpas } from './http/spa.js';
+import { createLogger, type Logger } from './infra/logger.js';
+import { authRest } from './modules/auth/auth.rest.js';
+import { authenticate } from './modules/auth/auth.service.js';
+import { createContextInner } from './trpc/context.js';
+import { type AppRouter, appRouter } from './trpc/router.js';
+
+export interface TagdropServer {
+  /** Listens on config.HOST:config.PORT (0 picks a free port) and returns the base URL. */
+  start(): Promise<{ url: string; port: number }>;
+  /** Stops accepting requests, lets running ones finish, stops jobs, closes pools. */
+  stop(): Promise<void>;
+  /** Available after start(). */
+  readonly deps: AppDeps;
+  readonly app: FastifyInstance;
+}
+
+export interface ServerOptions {
+  log?: Logger;
+  /** Process jobs in this process (default: config.JOBS_IN_PROCESS). */
+  runJobs?: boolean;
+  /** Serve the built SPAs when present (default true). */
+  serveSpas?: boolean;
+}
+
+const fastifyErrorCode = (status: number) =>
+  (
+    ({
+      400: 'validation_error',
+      401: 'unauthorized',
+      403: 'forbidden',
+      404: 'not_found',
+      405: 'method_not_allowed',
+      413: 'payload_too_large',
+      415: 'unsupported_media_type',
+      429: 'rate_limited',
+    }) as const
+  )[status as 400] ?? 'validation_error';
+
+export function createServer(config: Config, options: ServerOptions = {}): TagdropServer {
+  const log = options.log ?? createLogger(config);
+  let deps: AppDeps | undefined;
+  let app: FastifyInstance | undefined;
+
+  async function build(): Promise<FastifyInstance> {
+    deps = await createDeps(config, log);
+    const d = deps;
+    const metrics = createMetrics();
+    const server = Fastify({
+      loggerInstance: log as FastifyBaseLogger,
+      trustProxy: config.TRUST_PROXY,
+      routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+      bodyLimit: 1024 * 1024,
+      requestTimeout: 0,
+    });
+    server.setValidatorCompiler(validatorCompiler);
+    server.setSerializerCompiler(serializerCompiler);
+
+    server.addHook('onRequest', async (_req, reply) => {
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('referrer-policy', 'no-referrer');
+    });
+    server.addHook('onResponse', async (req, reply) => {
+      metrics.httpRequests
+        .labels(req.method, req.routeOptions.url ?? 'unmatched', String(reply.statusCode))
+        .observe(reply.elapsedTime / 1000);
+    });
+
+    server.setErrorHandler((err: FastifyError, req, reply) => {
+      let error: unknown = err;
+      if (hasZodFastifySchemaValidationErrors(err)) {
+        const fields: Record<string, string[]> = {};
+        for (const v of err.validation) {
+          const key = (v.instancePath || '/').replace(/^\//, '').replaceAll('/', '.') || '_';
+          fields[key] = [...(fields[key] ?? []), v.message ?? 'Invalid value'];
+        }
+        error = new AppError('validation_error', 'Some fields are invalid.', { fields });
+      } else if (!(err instanceof AppError) && err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+        error = new AppError(fastifyErrorCode(err.statusCode), err.message);
+      }
+      const { status, body, headers } = toErrorBody(error);
+      if (status >= 500) req.log.error({ err }, 'request failed');
+      void reply.code(status).headers(headers).send(body);
+    });
+
+    server.get('/healthz', async () => ({ status: 'ok' }));
+    server.get('/readyz', async (_req, reply) => {
+      const [pg, redis] = await Promise.all([
+        sql`select 1`.execute(d.db).then(
+          () => true,
+          () => false,
+        ),
+        d.redis.ping(),
+      ]);
+      const ok = pg && redis;
+      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', postgres: pg, redis });
+    });
+    server.get('/metrics', async (_req, reply) => {
+      reply.header('content-type', metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+
+    await server.register(fastifyTRPCPlugin, {
+      prefix: '/trpc',
+      trpcOptions: {
+        router: appRouter,
+        async createContext({ req }) {
+          const base = createContextInner({ deps: d, ip: req.ip, userAgent: req.headers['user-agent'] });
+          const header = req.headers.authorization;
+          if (!header) return base;
+          const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+          try {
+            if (!token) throw new AppError('invalid_token', 'Use "Authorization: Bearer <access token>".');
+            return { ...base, user: await authenticate(d, token) };
+          } catch (err) {
+            if (err instanceof AppError) return { ...base, authError: err };
+            throw err;
+          }
+        },
+        responseMeta({ errors }) {
+          const retry = errors
+            .map((e) => (e.cause instanceof AppError ? e.cause.retryAfterSeconds : undefined))
+            .find(Boolean);
+          return retry ? { headers: { 'retry-after': String(retry) } } : {};
+        },
+      } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+    });
+
+    await server.register(
+      async (api) => {
+        await api.register(fastifySwagger, {
+          openapi: {
+            openapi: '3.1.0',
+            info: {
+              title: 'Tagdrop API',
+              version: '1.0.0',
+              description:
+                'REST API of Tagdrop. Log in with a one-time code (`/api/otp-login/`, `/api/verify-otp/`), then send ' +
+                '`Authorization: Bearer <access>`. Errors are `{"error": {"code", "message", "fields"?}}`.',
+            },
+            servers: config.PUBLIC_URL ? [{ url: config.PUBLIC_URL }] : [],
+            components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+          },
+          transform: jsonSchemaTransform,
+          transformObject: jsonSchemaTransformObject,
+        });
+        await api.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+        api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
+        await api.register(authRest(d));
+      },
+      { prefix: '/api' },
+    );
+
+    await mountSpas(server, { enabled: options.serveSpas !== false });
+    return server;
+  }
+
+  let started = false;
+  return {
+    get deps() {
+      if (!deps) throw new Error('server not started');
+      return deps;
+    },
+    get app() {
+      if (!app) throw new Error('server not started');
+      return app;
+    },
+    async start() {
+      app = await build();
+      if (options.runJobs ?? config.JOBS_IN_PROCESS) await deps?.jobs.start();
+      const address = await app.listen({ port: config.PORT, host: config.HOST });
+      started = true;
+      const port = (app.server.address() as { port: number }).port;
+      log.info({ address, publicUrl: config.PUBLIC_URL }, 'tagdrop listening');
+      return { url: `http://127.0.0.1:${port}`, port };
+    },
+    async stop() {
+      if (app && started) await app.close();
+      await deps?.close();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Timestamps are read as Date and may be written as Date or ISO string. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+
+export type Role = 'user' | 'admin';
+export type OtpChannel = 'email' | 'sms';
+
+export interface UsersTable {
+  id: Generated<string>;
+  email: string | null;
+  phone: string | null;
+  role: ColumnType<Role, Role | undefined, Role>;
+  is_active: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_login_at: Timestamp | null;
+}
+
+export interface OtpChallengesTable {
+  id: Generated<string>;
+  channel: OtpChannel;
+  destination: string;
+  code_hash: string;
+  expires_at: Timestamp;
+  attempts: ColumnType<number, number | undefined, number>;
+  consumed_at: Timestamp | null;
+  ip: string | null;
+  created_at: CreatedAt;
+}
+
+export interface SessionsTable {
+  id: Generated<string>;
+  user_id: string;
+  created_at: CreatedAt;
+  last_used_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  revoked_reason: string | null;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+export interface RefreshTokensTable {
+  id: Generated<string>;
+  session_id: string;
+  token_hash: string;
+  rotated_from: string | null;
+  rotated_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface AuditLogTable {
+  id: ColumnType<string, never, never>;
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  meta: ColumnType<Record<string, unknown>, string | undefined, string>;
+  ip: string | null;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  users: UsersTable;
+  otp_challenges: OtpChallengesTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  audit_log: AuditLogTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type OtpChallenge = Selectable<OtpChallengesTable>;
+export type Session = Selectable<SessionsTable>;
+export type RefreshToken = Selectable<RefreshTokensTable>;
+export type AuditEntry = Selectable<AuditLogTable>;
