@@ -38,7 +38,12 @@ export interface AppDeps {
 
 export async function createDeps(config: Config, log: Logger, options: { jobsName?: string } = {}): Promise<AppDeps> {
   const database = await resolveDatabase(config, log);
-  const db = createDb({ connectionString: database.url, max: database.poolMax, applicationName: 'tagdrop-api' });
+  const db = createDb({
+    connectionString: database.url,
+    max: database.poolMax,
+    applicationName: 'tagdrop-api',
+    onIdleError: (err) => log.warn({ err: err.message }, 'idle PostgreSQL connection lost'),
+  });
   try {
     await migrateToLatest(db);
   } catch (err) {

@@ -9,16 +9,21 @@ export interface CreateDbOptions {
   max?: number;
   /** Name shown in pg_stat_activity. */
   applicationName?: string;
+  onIdleError?: (err: Error) => void;
 }
 
 export type Db = Kysely<Database>;
 
 export function createPool(options: CreateDbOptions): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'tagdrop',
   });
+  // An idle client losing its connection (server restart, admin command) must not crash the process;
+  // the pool replaces it on the next checkout.
+  pool.on('error', (err) => options.onIdleError?.(err));
+  return pool;
 }
 
 export function createDb(options: CreateDbOptions | { pool: pg.Pool }): Db {

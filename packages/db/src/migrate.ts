@@ -1,16 +1,9 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { FileMigrationProvider, type Kysely, type MigrationResultSet, Migrator } from 'kysely';
-
-export const migrationFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');
+import { type Kysely, type MigrationResultSet, Migrator } from 'kysely';
+import { migrations } from '../migrations/index.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the migrator works on any schema
 export function createMigrator(db: Kysely<any>): Migrator {
-  return new Migrator({
-    db,
-    provider: new FileMigrationProvider({ fs, path, migrationFolder }),
-  });
+  return new Migrator({ db, provider: { getMigrations: async () => migrations } });
 }
 
 /** Applies every pending migration; throws with the failing migration's name on error. */

@@ -38,6 +38,8 @@ export async function createTestDatabase(prefix = 'tagdrop_test'): Promise<TestD
       const client = new pg.Client({ connectionString: adminUrl() });
       await client.connect();
       try {
+        // Give closing pools a moment to leave, then force out anything still connected.
+        await new Promise((resolve) => setTimeout(resolve, 50));
         await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       } finally {
         await client.end();

@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m2026_11_24_2100_auth from './2026_11_24_2100_auth.js';
+
+/**
+ * Every migration, by its dated name. Listed statically (not read from the folder at run time) so the
+ * same code works under tsx, vitest and a bundler. Add new ones at the end.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026_11_24_2100_auth': m2026_11_24_2100_auth,
+};
