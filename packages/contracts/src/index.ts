@@ -1,2 +1,3 @@
 export * from './errors.js';
 export * from './schemas/auth.js';
+export * from './schemas/files.js';
