@@ -1,0 +1,138 @@
+import type { Db, Role } from '@tagdrop/db';
+import { type Expression, type SqlBool, sql } from 'kysely';
+import { AppError } from '../../errors.js';
+
+/**
+ * Keyset cursors over (created_at, id), newest first. The timestamp travels as text with microseconds, since
+ * PostgreSQL keeps more precision than a JS Date and a millisecond cursor would skip or repeat rows.
+ */
+export interface Cursor {
+  t: string;
+  id: string;
+}
+
+const CURSOR_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify([c.t, c.id])).toString('base64url');
+}
+
+export function decodeCursor(raw: string, idPattern: RegExp): Cursor {
+  const invalid = () => new AppError('validation_error', 'Invalid cursor.', { fields: { cursor: ['Invalid cursor'] } });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2) throw invalid();
+  const [t, id] = parsed as unknown[];
+  if (typeof t !== 'string' || typeof id !== 'string' || !CURSOR_TS.test(t) || !idPattern.test(id)) throw invalid();
+  return { t, id };
+}
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const BIGINT = /^\d{1,19}$/;
+
+/** created_at as UTC text with microseconds, for the cursor. */
+const cursorTs = (table: string) =>
+  sql<string>`to_char(${sql.ref(`${table}.created_at`)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** Escapes LIKE wildcards so a search matches literally. */
+export const likeContains = (s: string) => `%${s.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+
+export interface UserFilter {
+  search?: string | undefined;
+  role?: Role | undefined;
+  active?: boolean | undefined;
+  id?: string | undefined;
+  after?: Cursor | undefined;
+  limit: number;
+}
+
+/** Users with their open sessions (and, once files exist, their files and bytes), newest first. */
+export function selectUsers(db: Db, f: UserFilter) {
+  let q = db
+    .selectFrom('users')
+    .select([
+      'users.id',
+      'users.email',
+      'users.phone',
+      'users.role',
+      'users.is_active',
+      'users.created_at',
+      'users.last_login_at',
+      cursorTs('users').as('cursor_ts'),
+    ])
+    .select((eb) =>
+      eb
+        .selectFrom('sessions')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .whereRef('sessions.user_id', '=', 'users.id')
+        .where('sessions.revoked_at', 'is', null)
+        .where('sessions.expires_at', '>', sql<Date>`now()`)
+        .as('sessions_open'),
+    );
+  if (f.id) q = q.where('users.id', '=', f.id);
+  if (f.role) q = q.where('users.role', '=', f.role);
+  if (f.active !== undefined) q = q.where('users.is_active', '=', f.active);
+  if (f.search) {
+    const email = likeContains(f.search.toLowerCase());
+    // Phones are stored as E.164: ignore the spaces, dashes and brackets people type.
+    const digits = f.search.replace(/[\s().-]/g, '');
+    q = q.where((eb) =>
+      eb.or([eb('users.email', 'ilike', email), ...(digits ? [eb('users.phone', 'like', likeContains(digits))] : [])]),
+    );
+  }
+  if (f.after) {
+    const after = f.after;
+    q = q.where(
+      sql<SqlBool>`(users.created_at, users.id) < (${after.t}::timestamptz, ${after.id}::uuid)` as Expression<SqlBool>,
+    );
+  }
+  return q.orderBy('users.created_at', 'desc').orderBy('users.id', 'desc').limit(f.limit).execute();
+}
+
+export type UserRow = Awaited<ReturnType<typeof selectUsers>>[number];
+
+export interface AuditFilter {
+  action?: string | undefined;
+  actorId?: string | undefined;
+  after?: Cursor | undefined;
+  limit: number;
+}
+
+/** Audit entries with the actor's email/phone, newest first. */
+export function selectAudit(db: Db, f: AuditFilter) {
+  let q = db
+    .selectFrom('audit_log')
+    .leftJoin('users', 'users.id', 'audit_log.actor_id')
+    .select([
+      'audit_log.id',
+      'audit_log.action',
+      'audit_log.actor_id',
+      'users.email as actor_email',
+      'users.phone as actor_phone',
+      'audit_log.target_type',
+      'audit_log.target_id',
+      'audit_log.meta',
+      'audit_log.ip',
+      'audit_log.created_at',
+      cursorTs('audit_log').as('cursor_ts'),
+    ]);
+  if (f.action) {
+    q = f.action.endsWith('.')
+      ? q.where('audit_log.action', 'like', `${f.action.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`)
+      : q.where('audit_log.action', '=', f.action);
+  }
+  if (f.actorId) q = q.where('audit_log.actor_id', '=', f.actorId);
+  if (f.after) {
+    const after = f.after;
+    q = q.where(
+      sql<SqlBool>`(audit_log.created_at, audit_log.id) < (${after.t}::timestamptz, ${after.id}::bigint)` as Expression<SqlBool>,
+    );
+  }
+  return q.orderBy('audit_log.created_at', 'desc').orderBy('audit_log.id', 'desc').limit(f.limit).execute();
+}
+
+export type AuditRow = Awaited<ReturnType<typeof selectAudit>>[number];

@@ -1,0 +1,210 @@
+import type {
+  AdminCreateUserInput,
+  AdminUserDto,
+  AdminUserListInput,
+  AdminUserListOutput,
+  AuditListInput,
+  AuditListOutput,
+  JobsOverviewOutput,
+  Role,
+} from '@tagdrop/contracts';
+import type { AppDeps } from '../../deps.js';
+import { AppError } from '../../errors.js';
+import { audit } from '../../infra/audit.js';
+import { revokeSessions as revokeSessionRows } from '../auth/auth.queries.js';
+import { setUserActive, toUserDto } from '../auth/auth.service.js';
+import { normalizeEmail, normalizePhone } from '../auth/identifier.js';
+import { BIGINT, decodeCursor, encodeCursor, selectAudit, selectUsers, type UserRow, UUID } from './admin.queries.js';
+
+export type AdminDeps = Pick<AppDeps, 'db' | 'config' | 'jobs'>;
+
+/** The admin acting, for the audit trail. */
+export interface Actor {
+  id: string;
+  ip?: string | undefined;
+}
+
+const iso = (d: Date) => d.toISOString();
+
+function toAdminUserDto(row: UserRow): AdminUserDto {
+  return {
+    ...toUserDto(row),
+    sessions_open: Number(row.sessions_open ?? 0),
+    // Filled in once the files module's tables exist.
+    file_count: 0,
+    bytes_used: 0,
+  };
+}
+
+export async function listUsers(deps: Pick<AppDeps, 'db'>, input: AdminUserListInput): Promise<AdminUserListOutput> {
+  const rows = await selectUsers(deps.db, {
+    search: input.search || undefined,
+    role: input.role,
+    active: input.active,
+    after: input.cursor ? decodeCursor(input.cursor, UUID) : undefined,
+    limit: input.limit + 1,
+  });
+  const page = rows.slice(0, input.limit);
+  const last = page.at(-1);
+  return {
+    results: page.map(toAdminUserDto),
+    next: rows.length > input.limit && last ? encodeCursor({ t: last.cursor_ts, id: last.id }) : null,
+  };
+}
+
+export async function getUser(deps: Pick<AppDeps, 'db'>, id: string): Promise<AdminUserDto> {
+  const [row] = await selectUsers(deps.db, { id, limit: 1 });
+  if (!row) throw new AppError('not_found', 'No such user.');
+  return toAdminUserDto(row);
+}
+
+/** Blocks or unblocks a user (blocking ends all their sessions at once). Admins cannot block themselves. */
+export async function setActive(deps: Pick<AppDeps, 'db'>, actor: Actor, input: { id: string; active: boolean }) {
+  if (input.id === actor.id && !input.active) {
+    throw new AppError('conflict', 'You cannot block your own account.');
+  }
+  // setUserActive writes the audit entry (user.blocked / user.unblocked).
+  await setUserActive(deps, actor.id, input.id, input.active);
+  return getUser(deps, input.id);
+}
+
+/** Promotes or demotes a user; it takes effect on their next request (the role is read per request). */
+export async function setRole(deps: Pick<AppDeps, 'db'>, actor: Actor, input: { id: string; role: Role }) {
+  if (input.id === actor.id && input.role !== 'admin') {
+    throw new AppError('conflict', 'You cannot remove your own admin role.');
+  }
+  await deps.db.transaction().execute(async (trx) => {
+    const before = await trx
+      .selectFrom('users')
+      .select('role')
+      .where('id', '=', input.id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!before) throw new AppError('not_found', 'No such user.');
+    if (before.role === input.role) return;
+    await trx
+      .updateTable('users')
+      .set({ role: input.role, updated_at: new Date() })
+      .where('id', '=', input.id)
+      .execute();
+    await audit(trx, {
+      actorId: actor.id,
+      action: 'user.role_changed',
+      targetType: 'user',
+      targetId: input.id,
+      meta: { from: before.role, to: input.role },
+      ip: actor.ip ?? null,
+    });
+  });
+  return getUser(deps, input.id);
+}
+
+/** Creates a user ahead of their first login. */
+export async function createUser(
+  deps: Pick<AppDeps, 'db' | 'config'>,
+  actor: Actor,
+  input: AdminCreateUserInput,
+): Promise<AdminUserDto> {
+  const values =
+    input.email !== undefined
+      ? { email: normalizeEmail(input.email) }
+      : { phone: normalizePhone(input.phone ?? '', deps.config.DEFAULT_PHONE_REGION) };
+  const field = 'email' in values ? 'email' : 'phone';
+  const created = await deps.db
+    .insertInto('users')
+    .values({ ...values, role: input.role })
+    .onConflict((oc) => oc.column(field).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (!created) {
+    throw new AppError('conflict', `A user with this ${field === 'email' ? 'email address' : 'phone number'} exists.`, {
+      fields: { [field]: ['Already taken'] },
+    });
+  }
+  await audit(deps.db, {
+    actorId: actor.id,
+    action: 'user.created',
+    targetType: 'user',
+    targetId: created.id,
+    meta: { role: input.role, channel: field },
+    ip: actor.ip ?? null,
+  });
+  return getUser(deps, created.id);
+}
+
+/** Ends every open session of a user (their access tokens stop working at once). */
+export async function revokeUserSessions(deps: Pick<AppDeps, 'db'>, actor: Actor, id: string) {
+  const exists = await deps.db.selectFrom('users').select('id').where('id', '=', id).executeTakeFirst();
+  if (!exists) throw new AppError('not_found', 'No such user.');
+  const revoked = await revokeSessionRows(deps.db, { userId: id }, 'revoked_by_admin');
+  await audit(deps.db, {
+    actorId: actor.id,
+    action: 'user.sessions_revoked',
+    targetType: 'user',
+    targetId: id,
+    meta: { count: revoked.length },
+    ip: actor.ip ?? null,
+  });
+  return { revoked: revoked.length };
+}
+
+export async function listAudit(deps: Pick<AppDeps, 'db'>, input: AuditListInput): Promise<AuditListOutput> {
+  const rows = await selectAudit(deps.db, {
+    action: input.action || undefined,
+    actorId: input.actor_id,
+    after: input.cursor ? decodeCursor(input.cursor, BIGINT) : undefined,
+    limit: input.limit + 1,
+  });
+  const page = rows.slice(0, input.limit);
+  const last = page.at(-1);
+  return {
+    results: page.map((r) => ({
+      id: String(r.id),
+      action: r.action,
+      actor_id: r.actor_id,
+      actor_email: r.actor_email,
+      actor_phone: r.actor_phone,
+      target_type: r.target_type,
+      target_id: r.target_id,
+      meta: r.meta ?? {},
+      ip: r.ip,
+      created_at: iso(r.created_at),
+    })),
+    next: rows.length > input.limit && last ? encodeCursor({ t: last.cursor_ts, id: String(last.id) }) : null,
+  };
+}
+
+const RECENT_FAILURES = 20;
+
+/** Per job name: counts by state (Agenda's own view of agenda_jobs), plus the latest failures. */
+export async function jobsOverview(deps: Pick<AppDeps, 'jobs'>): Promise<JobsOverviewOutput> {
+  const agenda = deps.jobs.agenda;
+  await agenda.ready;
+  const [overview, failed] = await Promise.all([
+    agenda.getJobsOverview(),
+    agenda.queryJobs({ state: 'failed', sort: { lastFinishedAt: 'desc' }, limit: RECENT_FAILURES }),
+  ]);
+  const isoOrNull = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
+  return {
+    jobs: overview.map((o) => ({
+      name: o.name,
+      total: o.total,
+      running: o.running,
+      scheduled: o.scheduled,
+      queued: o.queued,
+      completed: o.completed,
+      failed: o.failed,
+      repeating: o.repeating,
+      paused: o.paused,
+    })),
+    // Payloads are left out on purpose: they may hold addresses and sealed codes.
+    recent_failures: failed.jobs.map((j) => ({
+      id: String(j._id),
+      name: j.name,
+      fail_reason: j.failReason ?? null,
+      fail_count: j.failCount ?? 0,
+      failed_at: isoOrNull(j.failedAt),
+      next_run_at: isoOrNull(j.nextRunAt),
+    })),
+  };
+}

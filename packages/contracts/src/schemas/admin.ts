@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { roleSchema, userSchema } from './auth.js';
+
+/** Admin console schemas: users, audit log, jobs (and files/hashtags once the files module lands). */
+
+const datetime = z.iso.datetime({ offset: true });
+const cursor = z.string().max(200).describe('Opaque cursor from the previous page');
+const limit = z.coerce.number().int().min(1).max(100).default(20);
+
+export const adminUserSchema = userSchema.extend({
+  sessions_open: z.number().int().nonnegative().describe('Sessions neither revoked nor expired'),
+  file_count: z.number().int().nonnegative(),
+  bytes_used: z.number().int().nonnegative(),
+});
+
+export const adminUserListInput = z.object({
+  search: z.string().trim().max(200).optional().describe('Part of the email address or phone number'),
+  role: roleSchema.optional(),
+  active: z.boolean().optional(),
+  cursor: cursor.optional(),
+  limit,
+});
+
+export const adminUserListOutput = z.object({
+  results: z.array(adminUserSchema),
+  next: z.string().nullable().describe('Cursor of the next page, or null on the last page'),
+});
+
+export const adminUserIdInput = z.object({ id: z.uuid() });
+export const adminSetActiveInput = z.object({ id: z.uuid(), active: z.boolean() });
+export const adminSetRoleInput = z.object({ id: z.uuid(), role: roleSchema });
+
+export const adminCreateUserInput = z
+  .object({
+    email: z.string().trim().max(254).optional(),
+    phone: z.string().trim().max(32).optional(),
+    role: roleSchema.default('user'),
+  })
+  .refine((v) => (v.email === undefined) !== (v.phone === undefined), {
+    message: 'Give exactly one of email or phone',
+    path: ['email'],
+  });
+
+export const adminRevokeSessionsOutput = z.object({
+  revoked: z.number().int().nonnegative().describe('How many open sessions were ended'),
+});
+
+export const auditEntrySchema = z.object({
+  id: z.string().describe('Entry id (a growing integer, as a string)'),
+  action: z.string(),
+  actor_id: z.uuid().nullable(),
+  actor_email: z.string().nullable(),
+  actor_phone: z.string().nullable(),
+  target_type: z.string().nullable(),
+  target_id: z.string().nullable(),
+  meta: z.record(z.string(), z.unknown()),
+  ip: z.string().nullable(),
+  created_at: datetime,
+});
+
+export const auditListInput = z.object({
+  action: z.string().trim().max(100).optional().describe('Exact action, or a prefix ending in "." (e.g. "user.")'),
+  actor_id: z.uuid().optional(),
+  cursor: cursor.optional(),
+  limit,
+});
+
+export const auditListOutput = z.object({
+  results: z.array(auditEntrySchema),
+  next: z.string().nullable(),
+});
+
+export const jobOverviewSchema = z.object({
+  name: z.string(),
+  total: z.number().int().nonnegative(),
+  running: z.number().int().nonnegative(),
+  scheduled: z.number().int().nonnegative(),
+  queued: z.number().int().nonnegative(),
+  completed: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  repeating: z.number().int().nonnegative(),
+  paused: z.number().int().nonnegative(),
+});
+
+export const jobFailureSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  fail_reason: z.string().nullable(),
+  fail_count: z.number().int().nonnegative(),
+  failed_at: datetime.nullable(),
+  next_run_at: datetime.nullable().describe('When a retry is due, if any'),
+});
+
+export const jobsOverviewOutput = z.object({
+  jobs: z.array(jobOverviewSchema),
+  recent_failures: z.array(jobFailureSchema),
+});
+
+export type AdminUserDto = z.infer<typeof adminUserSchema>;
+export type AdminUserListInput = z.infer<typeof adminUserListInput>;
+export type AdminUserListOutput = z.infer<typeof adminUserListOutput>;
+export type AdminCreateUserInput = z.infer<typeof adminCreateUserInput>;
+export type AuditEntryDto = z.infer<typeof auditEntrySchema>;
+export type AuditListInput = z.infer<typeof auditListInput>;
+export type AuditListOutput = z.infer<typeof auditListOutput>;
+export type JobOverviewDto = z.infer<typeof jobOverviewSchema>;
+export type JobFailureDto = z.infer<typeof jobFailureSchema>;
+export type JobsOverviewOutput = z.infer<typeof jobsOverviewOutput>;
