@@ -9,6 +9,9 @@ import { deriveKeys, type Keys, resolveSecretKey } from './infra/secrets.js';
 import { createSmsProvider, type SmsProvider } from './infra/sms/index.js';
 import { createJobs, type Jobs } from './jobs/agenda.js';
 import { jobSpecs } from './jobs/registry.js';
+import { createStatsService } from './modules/stats/stats.service.js';
+import type { StatsService } from './modules/stats/stats.types.js';
+import { createStorage, type Storage } from './storage/index.js';
 
 export interface Limiters {
   /** OTP requests per client IP per hour (OTP_IP_LIMIT). */
@@ -33,6 +36,8 @@ export interface AppDeps {
   sms: SmsProvider;
   jobs: Jobs;
   limiters: Limiters;
+  storage: Storage;
+  stats: StatsService;
   close(): Promise<void>;
 }
 
@@ -61,7 +66,9 @@ export async function createDeps(config: Config, log: Logger, options: { jobsNam
     verifyFailPerIdentifier: createLimiter(redis, { name: 'verify-id', points: 10, durationSeconds: 15 * 60 }),
     verifyFailPerIp: createLimiter(redis, { name: 'verify-ip', points: 100, durationSeconds: 3600 }),
   };
-  const deps = { config, log, db, database, redis, keys, mailer, sms, limiters } as AppDeps;
+  const storage = createStorage(config);
+  const stats = createStatsService({ db, redis, log });
+  const deps = { config, log, db, database, redis, keys, mailer, sms, limiters, storage, stats } as AppDeps;
   deps.jobs = createJobs(
     {
       connectionString: database.url, // PGlite has no working LISTEN/NOTIFY over the socket: poll more often there.

@@ -11,6 +11,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import { type AppDeps, createDeps } from './deps.js';
+import { registerDownloads } from './downloads/routes.js';
 import type { Config } from './env.js';
 import { AppError, toErrorBody } from './errors.js';
 import { createMetrics } from './http/metrics.js';
@@ -18,8 +19,10 @@ import { mountSpas } from './http/spa.js';
 import { createLogger, type Logger } from './infra/logger.js';
 import { authRest } from './modules/auth/auth.rest.js';
 import { authenticate } from './modules/auth/auth.service.js';
+import { filesRest } from './modules/files/files.rest.js';
 import { createContextInner } from './trpc/context.js';
 import { type AppRouter, appRouter } from './trpc/router.js';
+import { registerTus } from './uploads/tus.js';
 
 export interface TagdropServer {
   /** Listens on config.HOST:config.PORT (0 picks a free port) and returns the base URL. */
@@ -121,7 +124,12 @@ export function createServer(config: Config, options: ServerOptions = {}): Tagdr
       trpcOptions: {
         router: appRouter,
         async createContext({ req }) {
-          const base = createContextInner({ deps: d, ip: req.ip, userAgent: req.headers['user-agent'] });
+          const base = createContextInner({
+            deps: d,
+            ip: req.ip,
+            userAgent: req.headers['user-agent'],
+            baseUrl: `${req.protocol}://${req.host}`,
+          });
           const header = req.headers.authorization;
           if (!header) return base;
           const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
@@ -163,10 +171,13 @@ export function createServer(config: Config, options: ServerOptions = {}): Tagdr
         await api.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
         api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
         await api.register(authRest(d));
+        await api.register(filesRest(d));
       },
       { prefix: '/api' },
     );
 
+    await registerTus(server, d);
+    await registerDownloads(server, d);
     await mountSpas(server, { enabled: options.serveSpas !== false });
     return server;
   }

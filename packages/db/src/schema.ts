@@ -62,12 +62,56 @@ export interface AuditLogTable {
   created_at: CreatedAt;
 }
 
+/** bigint columns are read as strings by pg; written as number or string. */
+type BigInt8 = ColumnType<string, number | string | bigint, number | string | bigint>;
+
+export interface FilesTable {
+  id: string;
+  owner_id: string;
+  name: string;
+  size: BigInt8;
+  mime_type: string;
+  sha256: string | null;
+  storage_key: string;
+  is_public: ColumnType<boolean, boolean | undefined, boolean>;
+  share_token: string;
+  description: ColumnType<string, string | undefined, string>;
+  expires_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface HashtagsTable {
+  id: Generated<string>;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface FileHashtagsTable {
+  file_id: string;
+  hashtag_id: string;
+}
+
+export interface UploadsTable {
+  id: string;
+  owner_id: string;
+  replaces_file_id: string | null;
+  size: BigInt8 | null;
+  metadata: ColumnType<Record<string, string | null>, string, string>;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   otp_challenges: OtpChallengesTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   audit_log: AuditLogTable;
+  files: FilesTable;
+  hashtags: HashtagsTable;
+  file_hashtags: FileHashtagsTable;
+  uploads: UploadsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -77,3 +121,8 @@ export type OtpChallenge = Selectable<OtpChallengesTable>;
 export type Session = Selectable<SessionsTable>;
 export type RefreshToken = Selectable<RefreshTokensTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
+export type FileRow = Selectable<FilesTable>;
+export type NewFile = Insertable<FilesTable>;
+export type FileUpdate = Updateable<FilesTable>;
+export type Hashtag = Selectable<HashtagsTable>;
+export type UploadRow = Selectable<UploadsTable>;

@@ -9,6 +9,8 @@ export interface ContextInner {
   authError: AppError | null;
   ip: string;
   userAgent: string | undefined;
+  /** Base URL for links in responses: PUBLIC_URL, or the request's own origin. */
+  baseUrl: string;
 }
 
 /** Pure: everything a procedure needs, with no knowledge of HTTP. Tests build it directly. */
@@ -19,6 +21,7 @@ export function createContextInner(inner: Partial<ContextInner> & Pick<ContextIn
     ip: '127.0.0.1',
     userAgent: undefined,
     ...inner,
+    baseUrl: (inner.deps.config.PUBLIC_URL ?? inner.baseUrl ?? 'http://localhost').replace(/\/+$/, ''),
   };
 }
 

@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { fileTypeFromBuffer } from 'file-type';
+
+const SNIFF_BYTES = 4100;
+
+/** Hashes (sha256) and keeps the first bytes of whatever flows through, for content sniffing. */
+export class Inspector extends Transform {
+  private readonly hash = createHash('sha256');
+  private head: Buffer[] = [];
+  private headLength = 0;
+  bytes = 0;
+
+  /** With a limit, the stream fails with `onLimit()` as soon as more bytes than that flow through. */
+  constructor(private readonly limit?: { bytes: number; onLimit: () => Error }) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+    this.bytes += chunk.length;
+    if (this.limit && this.bytes > this.limit.bytes) {
+      done(this.limit.onLimit());
+      return;
+    }
+    this.hash.update(chunk);
+    if (this.headLength < SNIFF_BYTES) {
+      this.head.push(chunk.subarray(0, SNIFF_BYTES - this.headLength));
+      this.headLength += Math.min(chunk.length, SNIFF_BYTES - this.headLength);
+    }
+    done(null, chunk);
+  }
+
+  async result(): Promise<{ sha256: string; mimeType: string; size: number }> {
+    return { sha256: this.hash.digest('hex'), mimeType: await sniff(Buffer.concat(this.head)), size: this.bytes };
+  }
+}
+
+/** The content type from the bytes themselves (never from the client); text if it decodes as UTF-8. */
+export async function sniff(head: Buffer): Promise<string> {
+  const detected = await fileTypeFromBuffer(head);
+  if (detected) return detected.mime;
+  if (head.length === 0) return 'application/octet-stream';
+  if (head.includes(0)) return 'application/octet-stream';
+  try {
+    // A cut multi-byte sequence at the end of the sample is fine; anything else invalid is binary.
+    new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, Math.max(0, head.length - 4)));
+    return 'text/plain';
+  } catch {
+    return 'application/octet-stream';
+  }
+}

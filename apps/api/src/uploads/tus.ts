@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { EVENTS, Server as TusServer } from '@tus/server';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppDeps } from '../deps.js';
+import { AppError, toErrorBody } from '../errors.js';
+import { requireUser } from '../http/request.js';
+import type { AuthUser } from '../modules/auth/auth.service.js';
+import {
+  assertWithinLimits,
+  commitContent,
+  getManagedFile,
+  inspectStored,
+  parseFileMeta,
+  uploadAllowance,
+} from '../modules/files/files.service.js';
+
+export const TUS_VERSION = '1.0.0';
+/** Unfinished uploads expire after a day (tus expiration extension). */
+export const UPLOAD_EXPIRY_MS = 24 * 60 * 60 * 1000;
+const OFFSET_TYPE = 'application/offset+octet-stream';
+
+/** tus-compatible error: a status and a JSON body with our error code. */
+const tusError = (err: AppError) => {
+  const { status, body } = toErrorBody(err);
+  return { status_code: status, body: JSON.stringify(body) };
+};
+
+/**
+ * tus 1.0 at /uploads/ on @tus/server + the storage's datastore. Every request but OPTIONS needs a Bearer
+ * token; only the uploader may continue or terminate an upload. Protocol checks that @tus/server leaves out
+ * (412 with Tus-Version, 415 for a wrong Content-Type, Tus-Resumable on every response) happen first.
+ */
+export async function registerTus(app: FastifyInstance, deps: AppDeps): Promise<TusServer> {
+  const users = new WeakMap<IncomingMessage, AuthUser>();
+  const userOf = (req: { runtime?: { node?: { req: IncomingMessage } } }) => {
+    const raw = req.runtime?.node?.req;
+    const user = raw && users.get(raw);
+    if (!user) throw tusError(new AppError('unauthorized', 'Log in first.'));
+    return user;
+  };
+
+  const tus = new TusServer({
+    path: '/uploads',
+    datastore: deps.storage.tusDataStore({ expirationPeriodInMilliseconds: UPLOAD_EXPIRY_MS }),
+    respectForwardedHeaders: deps.config.TRUST_PROXY,
+    relativeLocation: false,
+    disableTerminationForFinishedUploads: true,
+    generateUrl: (_req, { proto, host, path, id }) =>
+      `${deps.config.PUBLIC_URL ? deps.config.PUBLIC_URL.replace(/\/+$/, '') : `${proto}://${host}`}${path}/${id}`,
+    namingFunction: () => randomUUID(),
+    // Enforced while bytes arrive (PATCH and creation-with-upload): the size cap and the owner's quota.
+    async maxSize(req, uploadId) {
+      const user = userOf(req as never);
+      const allowance = await uploadAllowance(deps, user.id, uploadId ?? undefined);
+      return Math.max(1, Math.min(allowance.maxBytes, allowance.remainingQuota));
+    },
+    async onIncomingRequest(req, uploadId) {
+      const user = userOf(req as never);
+      if (req.method === 'POST') return;
+      const upload = await deps.db
+        .selectFrom('uploads')
+        .select(['owner_id'])
+        .where('id', '=', uploadId)
+        .executeTakeFirst();
+      if (!upload || upload.owner_id !== user.id) {
+        throw tusError(new AppError('not_found', 'No such upload.'));
+      }
+    },
+    async onUploadCreate(req, upload) {
+      const user = userOf(req as never);
+      const raw = upload.metadata ?? {};
+      try {
+        const meta = parseFileMeta(raw);
+        let replaces: string | null = null;
+        if (raw.file_id) {
+          replaces = (await getManagedFile(deps, user, raw.file_id)).id;
+        }
+        if (upload.size !== undefined) {
+          assertWithinLimits(upload.size, await uploadAllowance(deps, user.id));
+        }
+        await deps.db
+          .insertInto('uploads')
+          .values({
+            id: upload.id,
+            owner_id: user.id,
+            replaces_file_id: replaces,
+            size: upload.size ?? null,
+            metadata: JSON.stringify({ ...raw, filename: meta.name }),
+            expires_at: new Date(Date.now() + UPLOAD_EXPIRY_MS),
+          })
+          .execute();
+        return {};
+      } catch (err) {
+        if (err instanceof AppError)
+          throw tusError(
+            err.code === 'not_found' ? new AppError('invalid_metadata', 'file_id: no such file of yours.') : err,
+          );
+        throw err;
+      }
+    },
+    async onUploadFinish(req, upload) {
+      const user = userOf(req as never);
+      const row = await deps.db.selectFrom('uploads').selectAll().where('id', '=', upload.id).executeTakeFirst();
+      if (!row) throw tusError(new AppError('not_found', 'No such upload.'));
+      const inspected = await inspectStored(deps, upload.id);
+      const meta = parseFileMetaLenient(row.metadata);
+      const fileId = await commitContent(deps, {
+        key: upload.id,
+        ownerId: user.id,
+        newId: upload.id,
+        replaces: row.replaces_file_id,
+        meta,
+        inspected,
+      });
+      await deps.storage.finalizeUpload(upload.id);
+      return { headers: { 'Tagdrop-File-Id': fileId } };
+    },
+    onResponseError(_req, err) {
+      if ('status_code' in err && typeof err.body === 'string' && err.body.startsWith('{')) return undefined;
+      if ('status_code' in err && err.status_code === 413) {
+        return tusError(new AppError('payload_too_large', 'The upload is larger than allowed (size limit or quota).'));
+      }
+      if ('status_code' in err && err.status_code < 500) return undefined;
+      deps.log.error({ err }, 'tus request failed');
+      return tusError(new AppError('internal_error', 'Upload failed on our side.'));
+    },
+  });
+  tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => {
+    deps.db
+      .deleteFrom('uploads')
+      .where('id', '=', id)
+      .execute()
+      .catch((err) => deps.log.error({ err, id }, 'could not drop terminated upload'));
+  });
+
+  const reject = (reply: FastifyReply, err: AppError) => {
+    const { status, body, headers } = toErrorBody(err);
+    return reply
+      .code(status)
+      .headers({ ...headers, ...err.headers })
+      .send(body);
+  };
+
+  const handle = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.method !== 'OPTIONS') {
+      reply.header('tus-resumable', TUS_VERSION);
+      const version = req.headers['tus-resumable'];
+      if (version !== TUS_VERSION) {
+        return reject(
+          reply,
+          new AppError('precondition_failed', `Tus-Resumable ${TUS_VERSION} is required.`, {
+            headers: { 'tus-version': TUS_VERSION },
+          }),
+        );
+      }
+      const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+      if (req.method === 'PATCH' && contentType !== OFFSET_TYPE) {
+        return reject(
+          reply,
+          new AppError('unsupported_media_type', `PATCH requests must send Content-Type: ${OFFSET_TYPE}.`),
+        );
+      }
+      if (req.method === 'POST' && hasBody && contentType !== OFFSET_TYPE) {
+        return reject(
+          reply,
+          new AppError(
+            'unsupported_media_type',
+            `An upload in the creation request needs Content-Type: ${OFFSET_TYPE}.`,
+          ),
+        );
+      }
+      if (req.method === 'GET') {
+        return reject(
+          reply.header('allow', 'OPTIONS, HEAD, POST, PATCH, DELETE'),
+          new AppError('method_not_allowed', 'Download files at /f/{id}.'),
+        );
+      }
+      users.set(req.raw, await requireUser(deps, req));
+    }
+    reply.hijack();
+    await tus.handle(req.raw, reply.raw);
+  };
+
+  await app.register(async (scope) => {
+    // tus reads the raw request body itself.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_req, _payload, done) => done(null));
+    scope.setErrorHandler((err, _req, reply) => {
+      const { status, body, headers } = toErrorBody(err);
+      void reply.code(status).headers(headers).header('tus-resumable', TUS_VERSION).send(body);
+    });
+    for (const url of ['/uploads', '/uploads/:id']) {
+      scope.route({ method: ['OPTIONS', 'HEAD', 'POST', 'PATCH', 'DELETE', 'GET'], url, handler: handle });
+    }
+  });
+  return tus;
+}
+
+/**
+ * Metadata stored at creation was validated then; its expiry may have passed since (the file is then
+ * born expired, which is what its owner asked for).
+ */
+function parseFileMetaLenient(raw: Record<string, string | null>) {
+  const meta = parseFileMeta({ ...raw, expires_at: undefined });
+  const expires = raw.expires_at ? new Date(raw.expires_at) : null;
+  return { ...meta, expires_at: expires && !Number.isNaN(expires.getTime()) ? expires : null };
+}
