@@ -1,0 +1,132 @@
+import { mkdirSync } from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { emailedCode, loginThroughUi, SHOTS, type Stack, startStack, uniqueEmail } from './support.js';
+
+let stack: Stack;
+let context: BrowserContext;
+let page: Page;
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+beforeEach(async () => {
+  await context?.close();
+  context = await stack.browser.newContext({ baseURL: stack.url });
+  page = await context.newPage();
+});
+
+describe('login', () => {
+  it('logs in by email with the emailed code and lands on /files', async () => {
+    const email = uniqueEmail('alice');
+    await page.goto('/otp-login');
+    await expect.poll(() => page.getByRole('heading', { name: 'Log in' }).isVisible()).toBe(true);
+    await page.screenshot({ path: `${SHOTS}/login.png`, fullPage: true });
+    await loginThroughUi(page, stack.app, email);
+    await page.waitForURL('**/files');
+    await expect.poll(() => page.getByRole('heading', { name: 'My files' }).isVisible()).toBe(true);
+    await expect.poll(() => page.getByTestId('who').textContent()).toBe(email);
+    await page.screenshot({ path: `${SHOTS}/code-step-done.png`, fullPage: true });
+  });
+
+  it('shows an error for a wrong code and accepts the right one afterwards', async () => {
+    const email = uniqueEmail('bob');
+    await page.goto('/otp-login');
+    const since = stack.app.mail.items.length;
+    await page.getByLabel('Email address').fill(email);
+    await page.getByRole('button', { name: 'Send code' }).click();
+    const code = await emailedCode(stack.app, email, since);
+    const wrong = code === '000000' ? '111111' : '000000';
+    await page.getByLabel('Code').fill(wrong);
+    await page.screenshot({ path: `${SHOTS}/login-code.png`, fullPage: true });
+    await page.getByRole('button', { name: 'Log in' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect((await alert.textContent())?.length).toBeGreaterThan(3);
+    expect(page.url()).toContain('/otp-login');
+    await page.screenshot({ path: `${SHOTS}/login-error.png`, fullPage: true });
+    // The resend button is on a cooldown right after sending.
+    expect(await page.getByRole('button', { name: /Resend code in \d+s/ }).isDisabled()).toBe(true);
+    await page.getByLabel('Code').fill(code);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL('**/files');
+  });
+
+  it('shows the server message for an invalid phone number', async () => {
+    await page.goto('/otp-login');
+    await page.getByRole('tab', { name: 'Phone' }).click();
+    await page.getByLabel('Phone number').fill('12');
+    await page.getByRole('button', { name: 'Send code' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toMatch(/\w+/);
+  });
+
+  it('sends a logged-out visitor of /settings to login and back there afterwards', async () => {
+    const email = uniqueEmail('carol');
+    await page.goto('/settings');
+    await page.waitForURL(/\/otp-login\?redirect=/);
+    await loginThroughUi(page, stack.app, email);
+    await page.waitForURL('**/settings');
+    await expect.poll(() => page.getByTestId('me-email').textContent()).toBe(email);
+  });
+
+  it('redirects a logged-out visit to /files to login', async () => {
+    await page.goto('/files');
+    await page.waitForURL(/\/otp-login\?redirect=%2Ffiles/);
+    expect(await page.getByRole('button', { name: 'Send code' }).isVisible()).toBe(true);
+  });
+});
+
+describe('session', () => {
+  it('survives a reload (refresh token), lists the current session, and logs out back to login', async () => {
+    const email = uniqueEmail('dave');
+    // A second session for the same person, from "another device".
+    const other = await stack.app.login(email);
+    await page.goto('/otp-login');
+    await loginThroughUi(page, stack.app, email);
+    await page.waitForURL('**/files');
+    await page.reload();
+    await page.goto('/settings');
+    await page.getByTestId('me-email').waitFor();
+    const sessions = page.getByTestId('session');
+    await expect.poll(() => sessions.count()).toBe(2);
+    expect(await page.getByText('This device').count()).toBe(1);
+    await page.screenshot({ path: `${SHOTS}/settings.png`, fullPage: true });
+
+    // Revoke the other device's session.
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    await expect.poll(() => sessions.count()).toBe(1);
+    const refreshed = await stack.app.api('POST', '/api/token/refresh/', { body: { refresh: other.refresh } });
+    expect(refreshed.status).toBe(401);
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL('**/otp-login');
+    expect(await page.evaluate(() => localStorage.getItem('tagdrop.refresh'))).toBeNull();
+    await page.goto('/settings');
+    await page.waitForURL(/\/otp-login/);
+  });
+
+  it('runs a single refresh for many concurrent requests after the access token is lost', async () => {
+    const email = uniqueEmail('erin');
+    await page.goto('/otp-login');
+    await loginThroughUi(page, stack.app, email);
+    await page.waitForURL('**/files');
+    const refreshCalls: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('auth.refresh')) refreshCalls.push(r.url());
+    });
+    // A reload drops the in-memory access token; the settings page then fires several queries at once.
+    await page.goto('/settings');
+    await page.getByTestId('me-email').waitFor();
+    await expect.poll(() => page.getByTestId('session').count()).toBe(1);
+    expect(refreshCalls.length).toBe(1);
+    // Still logged in, with a working (rotated) refresh token.
+    await page.reload();
+    await page.getByTestId('me-email').waitFor();
+    expect(refreshCalls.length).toBe(2);
+  });
+});
