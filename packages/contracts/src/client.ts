@@ -16,19 +16,35 @@ export interface TagdropClientOptions {
 
 export type TagdropClient = TRPCClient<AppRouter>;
 
-/** A tRPC client typed by the server's router: `client.auth.me.query()`. */
+interface ResolvedOptions {
+  url: string;
+  getToken: () => Promise<string | undefined>;
+}
+const optionsByClient = new WeakMap<object, ResolvedOptions>();
+
+/** The base URL and token source a client was made with (used by uploadFile). */
+export function clientOptionsOf(client: TagdropClient): ResolvedOptions {
+  const options = optionsByClient.get(client as object);
+  if (!options) throw new Error('Not a client made by createTagdropClient');
+  return options;
+}
+
+/** A tRPC client typed by the server's router: `await client.files.list.query({ hashtag: 'cats' })`. */
 export function createTagdropClient(options: TagdropClientOptions): TagdropClient {
-  const base = options.url.replace(/\/+$/, '');
-  return createTRPCClient<AppRouter>({
+  const url = options.url.replace(/\/+$/, '');
+  const getToken = async () => (options.getToken ? await options.getToken() : options.token);
+  const client = createTRPCClient<AppRouter>({
     links: [
       httpBatchLink({
-        url: `${base}/trpc`,
+        url: `${url}/trpc`,
         fetch: options.fetch,
         async headers() {
-          const token = options.getToken ? await options.getToken() : options.token;
+          const token = await getToken();
           return token ? { authorization: `Bearer ${token}` } : {};
         },
       }),
     ],
   });
+  optionsByClient.set(client as object, { url, getToken });
+  return client;
 }

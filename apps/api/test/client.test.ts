@@ -1,0 +1,70 @@
+import { Readable } from 'node:stream';
+import { createTagdropClient } from '@tagdrop/contracts/client';
+import { uploadFile } from '@tagdrop/contracts/upload';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codeFrom, startTestApp, type TestApp } from './harness.js';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+describe('typed client (@tagdrop/contracts)', () => {
+  it('logs in with a code, uploads with progress, lists, shares, tags, updates and deletes', async () => {
+    const anonymous = createTagdropClient({ url: app.url });
+    const sent = await anonymous.auth.requestOtp.mutate({ email: 'integrator@example.com' });
+    expect(sent.detail).toMatch(/code/i);
+    const mail = await app.mail.wait((m) => m.to === 'integrator@example.com');
+    const session = await anonymous.auth.verifyOtp.mutate({
+      email: 'integrator@example.com',
+      otp: codeFrom(mail.text),
+    });
+    let token = session.access;
+    const client = createTagdropClient({ url: app.url, getToken: () => token });
+
+    const progress: number[] = [];
+    const bytes = Buffer.alloc(300_000, 7);
+    const file = await uploadFile(
+      client,
+      bytes,
+      { filename: 'report.bin', hashtags: ['Q4', 'finance'], description: 'numbers #draft', is_public: false },
+      { chunkSize: 64 * 1024, onProgress: (sentBytes) => progress.push(sentBytes) },
+    );
+    expect(file.name).toBe('report.bin');
+    expect(file.size).toBe(300_000);
+    expect(file.hashtags).toEqual(['draft', 'finance', 'q4']);
+    expect(progress.at(-1)).toBe(300_000);
+    expect(progress.length).toBeGreaterThan(2);
+
+    const listed = await client.files.list.query({ hashtag: 'finance' });
+    expect(listed.results.map((f) => f.id)).toEqual([file.id]);
+
+    // The private link works without any token and serves the exact bytes.
+    expect(file.share_url).toMatch(/\/s\/[A-Za-z0-9_-]{32,}$/);
+    const shared = await fetch(file.share_url as string);
+    expect(shared.status).toBe(200);
+    expect(Buffer.from(await shared.arrayBuffer()).equals(bytes)).toBe(true);
+
+    // Streams work too (length sent at the end), and tokens are read per request.
+    const refreshed = await client.auth.refresh.mutate({ refresh: session.refresh });
+    token = refreshed.access;
+    const streamed = await uploadFile(client, Readable.from([Buffer.from('hello '), Buffer.from('stream')]), {
+      filename: 'hello.txt',
+      is_public: true,
+    });
+    expect(streamed.size).toBe(12);
+    expect(streamed.mime_type).toBe('text/plain');
+    expect(streamed.share_url).toBeNull();
+
+    const updated = await client.files.update.mutate({ id: file.id, hashtags: 'cats, #Dogs', description: '' });
+    expect(updated.hashtags).toEqual(['cats', 'dogs']);
+    const publicFiles = await anonymous.public.list.query({});
+    expect(publicFiles.results.map((f) => f.id)).toEqual([streamed.id]);
+
+    await client.files.delete.mutate({ id: file.id });
+    await expect(client.files.get.query({ id: file.id })).rejects.toMatchObject({ data: { code: 'not_found' } });
+  });
+});
