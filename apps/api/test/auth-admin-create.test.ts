@@ -1,0 +1,117 @@
+/**
+ * `npm run admin:create -- --email a@b.c` (or `--phone`): creates or promotes an admin, who then logs in with
+ * the ordinary OTP flow. Runs the real CLI as a child process against the test database.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codeFrom, REDIS_URL, startTestApp, type TestApp } from './harness.js';
+
+const run = promisify(execFile);
+const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+let app: TestApp;
+let existing: { access: string; user: { id: string; role: string } };
+type Run = { code: number; stdout: string; stderr: string; ms: number };
+let runs: Record<'email' | 'promote' | 'phone' | 'none' | 'both' | 'bad', Run>;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  existing = await app.login('promoted@example.com');
+  // Each run is a whole process (tsx, migrations check, connections): run them side by side.
+  const [email, promote, phone, none, both, bad] = await Promise.all([
+    adminCreate('--email', 'First.Admin@Example.com'),
+    adminCreate('--email', 'promoted@example.com'),
+    adminCreate('--phone', '+1 (415) 555-2671'),
+    adminCreate(),
+    adminCreate('--email', 'a@b.c', '--phone', '+14155552671'),
+    adminCreate('--email', 'not-an-email'),
+  ]);
+  runs = { email, promote, phone, none, both, bad };
+}, 90_000);
+afterAll(async () => {
+  if (!app) return;
+  // Agenda's drain can miss a job finishing and wait its whole timeout: stop once no job runs.
+  for (let i = 0; i < 100; i++) {
+    const stats = await app.deps.jobs.agenda.getRunningStats().catch(() => undefined);
+    if (!stats || Number(stats.runningJobs) === 0) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await app.stop();
+});
+
+async function adminCreate(...args: string[]): Promise<Run> {
+  const started = Date.now();
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    NODE_ENV: 'test',
+    DATABASE_URL: app.database.url,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: app.config.REDIS_KEY_PREFIX,
+    SECRET_KEY: app.config.SECRET_KEY ?? '',
+    DATA_DIR: app.config.dataDir,
+    LOG_LEVEL: 'warn',
+  };
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/admin-create.ts', ...args], {
+      cwd: apiDir,
+      env,
+      timeout: 30_000,
+    });
+    return { code: 0, stdout, stderr, ms: Date.now() - started };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    const code = typeof e.code === 'number' ? e.code : 1;
+    return { code, stdout: e.stdout ?? '', stderr: e.stderr ?? '', ms: Date.now() - started };
+  }
+}
+
+describe('admin:create', () => {
+  it('creates an admin by email, who logs in with a code', async () => {
+    expect(runs.email.code).toBe(0);
+    expect(runs.email.stdout).toContain('first.admin@example.com');
+    const tokens = await app.login('first.admin@example.com');
+    expect(tokens.user.role).toBe('admin');
+  });
+
+  it('promotes an existing user: same account, admin at once', async () => {
+    expect(runs.promote.code).toBe(0);
+    const users = await app.deps.db
+      .selectFrom('users')
+      .select(['id', 'role'])
+      .where('email', '=', 'promoted@example.com')
+      .execute();
+    expect(users).toEqual([{ id: existing.user.id, role: 'admin' }]);
+    const me = await app.api<{ role: string }>('GET', '/api/me/', { token: existing.access });
+    expect(me.body.role).toBe('admin');
+  });
+
+  it('creates an admin by phone, stored in E.164, who logs in by SMS', async () => {
+    expect(runs.phone.code).toBe(0);
+    const since = app.sms.items.length;
+    await app.api('POST', '/api/otp-login/', { body: { phone: '+14155552671' } });
+    const sms = await app.sms.wait((m) => m.to === '+14155552671', { since });
+    const verified = await app.api<{ user: { role: string; phone: string } }>('POST', '/api/verify-otp/', {
+      body: { phone: '+14155552671', otp: codeFrom(sms.body) },
+    });
+    expect(verified.body.user).toMatchObject({ role: 'admin', phone: '+14155552671' });
+  });
+
+  it('explains its usage and fails without exactly one of --email or --phone, or with a bad value', async () => {
+    expect(runs.none.code).not.toBe(0);
+    expect(runs.none.stderr).toMatch(/--email/);
+    expect(runs.both.code).not.toBe(0);
+    expect(runs.bad.code).not.toBe(0);
+    expect(runs.bad.stderr).toMatch(/email/i);
+    const users = await app.deps.db.selectFrom('users').select('id').where('email', '=', 'not-an-email').execute();
+    expect(users).toHaveLength(0);
+  });
+
+  it('exits as soon as it is done (no connection left open)', () => {
+    // A run takes 1-3 s; an open idle pg pool keeps the process alive 10 s longer.
+    for (const run of Object.values(runs)) expect(run.ms).toBeLessThan(9_000);
+  });
+});
