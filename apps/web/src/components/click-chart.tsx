@@ -2,8 +2,23 @@ import type { FileStats } from '@tagdrop/contracts';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatDate, formatDay } from '../lib/format';
 
+const DAYS = 30;
+
+/** The last 30 UTC days, oldest first, with the server's counts and zero for days it left out. */
+function last30Days(daily: FileStats['daily']): { day: string; clicks: number }[] {
+  const byDate = new Map(daily.map((d) => [d.date, d.clicks]));
+  const today = new Date();
+  const days: { day: string; clicks: number }[] = [];
+  for (let i = DAYS - 1; i >= 0; i--) {
+    const d = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - i));
+    const iso = d.toISOString().slice(0, 10);
+    days.push({ day: formatDay(iso), clicks: byDate.get(iso) ?? 0 });
+  }
+  return days;
+}
+
 export function ClickStats({ stats }: { stats: FileStats }) {
-  const data = stats.daily.map((d) => ({ day: formatDay(d.date), clicks: d.clicks }));
+  const data = last30Days(stats.daily);
   const last30 = stats.daily.reduce((n, d) => n + d.clicks, 0);
   return (
     <section className="panel" aria-labelledby="stats-title">
@@ -27,25 +42,16 @@ export function ClickStats({ stats }: { stats: FileStats }) {
         </div>
       </dl>
       <figure className="chart" data-testid="click-chart" aria-label="Clicks per day, last 30 days">
-        {data.length === 0 ? (
-          <p className="empty">No clicks yet.</p>
-        ) : (
-          <ResponsiveContainer width="100%" height={220}>
-            <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
-              <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="var(--border)" />
-              <XAxis dataKey="day" tick={{ fontSize: 11 }} interval="preserveStartEnd" minTickGap={16} />
-              <YAxis allowDecimals={false} tick={{ fontSize: 11 }} width={40} />
-              <Tooltip cursor={{ fill: 'var(--hover)' }} />
-              <Bar
-                dataKey="clicks"
-                name="Clicks"
-                fill="var(--accent)"
-                radius={[3, 3, 0, 0]}
-                isAnimationActive={false}
-              />
-            </BarChart>
-          </ResponsiveContainer>
-        )}
+        {stats.clicks === 0 ? <p className="muted small">No clicks yet.</p> : null}
+        <ResponsiveContainer width="100%" height={220}>
+          <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
+            <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="var(--border)" />
+            <XAxis dataKey="day" tick={{ fontSize: 11 }} interval="preserveStartEnd" minTickGap={16} />
+            <YAxis allowDecimals={false} tick={{ fontSize: 11 }} width={40} />
+            <Tooltip cursor={{ fill: 'var(--hover)' }} />
+            <Bar dataKey="clicks" name="Clicks" fill="var(--accent)" radius={[3, 3, 0, 0]} isAnimationActive={false} />
+          </BarChart>
+        </ResponsiveContainer>
         <figcaption className="visually-hidden">Clicks per day over the last 30 days</figcaption>
       </figure>
     </section>

@@ -177,7 +177,7 @@ function SharePanel({ file }: { file: FileDto }) {
         <p className="muted">No link yet.</p>
       )}
       {!file.is_public ? (
-        <>
+        <div className="share-actions">
           <button
             type="button"
             className="secondary small"
@@ -197,7 +197,7 @@ function SharePanel({ file }: { file: FileDto }) {
               {errorMessage(rotate.error)}
             </p>
           ) : null}
-        </>
+        </div>
       ) : null}
     </section>
   );

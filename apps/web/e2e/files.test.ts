@@ -1,0 +1,164 @@
+import { mkdirSync } from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginThroughUi, SHOTS, type Stack, startStack, uniqueEmail } from './support.js';
+
+let stack: Stack;
+let context: BrowserContext;
+let page: Page;
+const email = uniqueEmail('uploader');
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  stack = await startStack();
+  context = await stack.browser.newContext({ baseURL: stack.url, viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  await page.goto('/otp-login');
+  await loginThroughUi(page, stack.app, email);
+  await page.waitForURL('**/files');
+});
+afterAll(async () => {
+  await context?.close();
+  await stack?.stop();
+});
+
+const cards = () => page.getByTestId('file-card');
+const card = (name: string) => cards().filter({ hasText: name });
+
+describe('my files', () => {
+  it('uploads several files with hashtags and shows them listed with completed progress', async () => {
+    await page.locator('input[type=file]').setInputFiles([
+      { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello tagdrop\n'.repeat(100)) },
+      { name: 'data.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n1,2\n') },
+    ]);
+    await page.getByRole('textbox', { name: 'Hashtags' }).fill('#e2e, demo');
+    await page.getByRole('textbox', { name: 'Description' }).fill('Uploaded by the browser test');
+    await page.getByRole('button', { name: 'Upload 2 files' }).click();
+
+    const statuses = page.getByTestId('upload-status');
+    await expect
+      .poll(() => statuses.allTextContents(), { timeout: 20_000 })
+      .toEqual([expect.stringMatching(/^Done · 100%/), expect.stringMatching(/^Done · 100%/)]);
+    expect(
+      await page.locator('progress').evaluateAll((els) => els.map((e) => (e as HTMLProgressElement).value)),
+    ).toEqual([100, 100]);
+    // Both appear in the list (refreshed after the uploads finished), private by default, with their hashtags.
+    await expect.poll(() => cards().count()).toBe(2);
+    expect(await card('notes.txt').getByText('Private').count()).toBe(1);
+    expect(
+      await card('notes.txt')
+        .getByRole('link', { name: /tagged e2e/ })
+        .count(),
+    ).toBe(1);
+    await page.screenshot({ path: `${SHOTS}/files.png`, fullPage: true });
+  });
+
+  it('filters by hashtag chip and search box', async () => {
+    await page
+      .locator('input[type=file]')
+      .setInputFiles([{ name: 'other.bin', mimeType: 'application/octet-stream', buffer: Buffer.from([1, 2, 3]) }]);
+    await page.getByRole('textbox', { name: 'Hashtags' }).fill('misc');
+    await page.getByRole('textbox', { name: 'Description' }).fill('');
+    await page.getByRole('button', { name: /^Upload/ }).click();
+    await expect.poll(() => cards().count(), { timeout: 20_000 }).toBe(3);
+
+    await page.getByRole('button', { name: /#misc/ }).click();
+    await page.waitForURL(/hashtag=misc/);
+    await expect.poll(() => cards().allTextContents()).toEqual([expect.stringContaining('other.bin')]);
+    await page.getByRole('button', { name: 'All', exact: true }).click();
+    await expect.poll(() => cards().count()).toBe(3);
+
+    await page.getByRole('searchbox', { name: 'Search my files' }).fill('notes');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/q=notes/);
+    await expect.poll(() => cards().allTextContents()).toEqual([expect.stringContaining('notes.txt')]);
+  });
+
+  it('navigates to the hashtag page when a hashtag is clicked', async () => {
+    await page.goto('/files');
+    await card('notes.txt').getByRole('link', { name: 'Files tagged demo' }).click();
+    await page.waitForURL('**/tags/demo');
+    await page.getByRole('heading', { name: 'Your files tagged #demo' }).waitFor();
+    await expect.poll(() => cards().count()).toBe(2);
+    expect(await page.getByText('No public files are tagged #demo.').isVisible()).toBe(true);
+  });
+});
+
+describe('file detail', () => {
+  it('shows the click chart and totals, edits metadata, and makes the file public', async () => {
+    await page.goto('/files');
+    await card('notes.txt').getByRole('link', { name: 'notes.txt', exact: true }).click();
+    await page.waitForURL(/\/files\/[0-9a-f-]{36}$/);
+    await page.getByRole('heading', { name: 'notes.txt' }).waitFor();
+    // A download through the private link counts a click.
+    const shareLink = await page.getByLabel('Share link').inputValue();
+    const token = shareLink.split('/').pop();
+    const download = await page.request.get(`/s/${token}`);
+    expect(download.status()).toBe(200);
+    expect(await download.text()).toContain('hello tagdrop');
+
+    // The chart draws the last 30 days (one bar slot per day), with the totals above it.
+    await page.locator('[data-testid=click-chart] svg.recharts-surface').waitFor();
+    expect(
+      await page.locator('[data-testid=click-chart] .recharts-xAxis .recharts-cartesian-axis-tick').count(),
+    ).toBeGreaterThan(1);
+    expect(await page.getByTestId('total-clicks').textContent()).toMatch(/^\d+$/);
+    await page.screenshot({ path: `${SHOTS}/detail.png`, fullPage: true });
+
+    await page.getByLabel('Name', { exact: true }).fill('notes-renamed.txt');
+    await page.getByRole('textbox', { name: 'Description' }).fill('Now with a better description');
+    await page.getByRole('textbox', { name: 'Hashtags' }).fill('e2e demo public-now');
+    await page.getByLabel(/^Public/).check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'notes-renamed.txt' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Files tagged public_now' }).count()).toBe(1);
+
+    // The gallery (logged out too) shows it now.
+    const anon = await stack.browser.newContext({ baseURL: stack.url });
+    const anonPage = await anon.newPage();
+    await anonPage.goto('/');
+    await anonPage.getByRole('link', { name: 'notes-renamed.txt', exact: true }).waitFor();
+    expect(await anonPage.getByText('Now with a better description').isVisible()).toBe(true);
+    await anonPage.screenshot({ path: `${SHOTS}/gallery.png`, fullPage: true });
+    await anon.close();
+  });
+
+  it('shows a private link landing page, and rotating the link retires the old one', async () => {
+    await page.goto('/files');
+    await card('data.csv').getByRole('link', { name: 'data.csv', exact: true }).click();
+    await page.getByRole('heading', { name: 'data.csv' }).waitFor();
+    const oldLink = await page.getByLabel('Share link').inputValue();
+    expect(oldLink).toMatch(/\/share\/[^/]+$/);
+
+    const visitor = await stack.browser.newContext({ baseURL: stack.url });
+    const vPage = await visitor.newPage();
+    await vPage.goto(new URL(oldLink).pathname);
+    await vPage.getByRole('heading', { name: 'data.csv' }).waitFor();
+    expect(await vPage.getByRole('link', { name: 'Download' }).getAttribute('href')).toMatch(/^\/s\//);
+    await vPage.screenshot({ path: `${SHOTS}/share.png`, fullPage: true });
+
+    await page.getByRole('button', { name: 'Rotate link' }).click();
+    await page.getByText('New link created.').waitFor();
+    const newLink = await page.getByLabel('Share link').inputValue();
+    expect(newLink).not.toBe(oldLink);
+
+    await vPage.goto(new URL(oldLink).pathname);
+    await vPage.getByRole('heading', { name: 'Not found' }).waitFor();
+    await vPage.goto(new URL(newLink).pathname);
+    await vPage.getByRole('heading', { name: 'data.csv' }).waitFor();
+    await visitor.close();
+  });
+
+  it('deletes a file after confirmation', async () => {
+    await page.goto('/files');
+    await card('other.bin').getByRole('link', { name: 'other.bin', exact: true }).click();
+    await page.getByRole('heading', { name: 'other.bin' }).waitFor();
+    await page.getByRole('button', { name: 'Delete file' }).click();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Delete file' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await page.waitForURL(/\/files$/);
+    await expect.poll(() => cards().count()).toBe(2);
+    expect(await card('other.bin').count()).toBe(0);
+  });
+});
