@@ -72,6 +72,8 @@ export const auditListOutput = z.object({
 
 export const jobOverviewSchema = z.object({
   name: z.string(),
+  known: z.boolean().describe('Defined by this version of the server (false: left over in the queue)'),
+  schedule: z.string().nullable().describe('Interval of a recurring job, e.g. "1 minute"; null for one-off jobs'),
   total: z.number().int().nonnegative(),
   running: z.number().int().nonnegative(),
   scheduled: z.number().int().nonnegative(),

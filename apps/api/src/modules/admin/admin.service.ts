@@ -11,6 +11,7 @@ import type {
 import type { AppDeps } from '../../deps.js';
 import { AppError } from '../../errors.js';
 import { audit } from '../../infra/audit.js';
+import { jobSpecs } from '../../jobs/registry.js';
 import { revokeSessions as revokeSessionRows } from '../auth/auth.queries.js';
 import { setUserActive, toUserDto } from '../auth/auth.service.js';
 import { normalizeEmail, normalizePhone } from '../auth/identifier.js';
@@ -176,8 +177,11 @@ export async function listAudit(deps: Pick<AppDeps, 'db'>, input: AuditListInput
 
 const RECENT_FAILURES = 20;
 
-/** Per job name: counts by state (Agenda's own view of agenda_jobs), plus the latest failures. */
-export async function jobsOverview(deps: Pick<AppDeps, 'jobs'>): Promise<JobsOverviewOutput> {
+/**
+ * Every job this server defines (zero counts when none are queued: finished one-off jobs are removed), plus any
+ * other name still in agenda_jobs: counts by state as Agenda computes them, and the latest failures.
+ */
+export async function jobsOverview(deps: Pick<AppDeps, 'jobs' | 'config'>): Promise<JobsOverviewOutput> {
   const agenda = deps.jobs.agenda;
   await agenda.ready;
   const [overview, failed] = await Promise.all([
@@ -185,18 +189,27 @@ export async function jobsOverview(deps: Pick<AppDeps, 'jobs'>): Promise<JobsOve
     agenda.queryJobs({ state: 'failed', sort: { lastFinishedAt: 'desc' }, limit: RECENT_FAILURES }),
   ]);
   const isoOrNull = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
+  const specs = new Map(jobSpecs.map((s) => [s.name, s]));
+  const counted = new Map(overview.map((o) => [o.name, o]));
+  const names = [...new Set([...specs.keys(), ...counted.keys()])].sort();
   return {
-    jobs: overview.map((o) => ({
-      name: o.name,
-      total: o.total,
-      running: o.running,
-      scheduled: o.scheduled,
-      queued: o.queued,
-      completed: o.completed,
-      failed: o.failed,
-      repeating: o.repeating,
-      paused: o.paused,
-    })),
+    jobs: names.map((name) => {
+      const o = counted.get(name);
+      const spec = specs.get(name);
+      return {
+        name,
+        known: spec !== undefined,
+        schedule: spec?.every?.(deps.config) ?? null,
+        total: o?.total ?? 0,
+        running: o?.running ?? 0,
+        scheduled: o?.scheduled ?? 0,
+        queued: o?.queued ?? 0,
+        completed: o?.completed ?? 0,
+        failed: o?.failed ?? 0,
+        repeating: o?.repeating ?? 0,
+        paused: o?.paused ?? 0,
+      };
+    }),
     // Payloads are left out on purpose: they may hold addresses and sealed codes.
     recent_failures: failed.jobs.map((j) => ({
       id: String(j._id),

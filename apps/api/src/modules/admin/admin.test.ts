@@ -277,6 +277,7 @@ describe('admin.jobs', () => {
       // Payloads (addresses, sealed codes) are never shown.
       expect(JSON.stringify(overview)).not.toContain('2071838750');
       const sendOtp = overview.jobs.find((j) => j.name === 'send-otp');
+      expect(sendOtp).toMatchObject({ known: true, schedule: null });
       expect(sendOtp?.total).toBeGreaterThan(0);
       expect(sendOtp?.failed).toBeGreaterThan(0);
     } finally {

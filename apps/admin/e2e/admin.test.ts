@@ -1,0 +1,204 @@
+import { mkdirSync } from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loginThroughUi, SHOTS, type Stack, startStack, uniqueEmail } from './support.js';
+
+let stack: Stack;
+let context: BrowserContext;
+let page: Page;
+const adminEmail = 'root@example.com';
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  stack = await startStack();
+  await stack.createUser(adminEmail, 'admin');
+});
+afterAll(async () => {
+  await context?.close();
+  await stack?.stop();
+});
+beforeEach(async () => {
+  await context?.close();
+  context = await stack.browser.newContext({ baseURL: stack.url, viewport: { width: 1366, height: 860 } });
+  page = await context.newPage();
+});
+
+/** Opens the console logged in as the admin, on the users page. */
+async function loginAsAdmin() {
+  await page.goto('/admin/');
+  await page.waitForURL(/\/admin\/login/);
+  await loginThroughUi(page, stack, adminEmail);
+  await page.waitForURL(/\/admin\/users$/);
+  await page.getByRole('heading', { name: 'Users' }).waitFor();
+}
+
+/** A link of the main navigation. */
+const nav = (name: string) => page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name });
+
+/** Waits for the outcome message of an action. */
+const flash = (text: string) => page.getByRole('status').filter({ hasText: text }).waitFor();
+
+const row = (email: string) => page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: email }) });
+
+describe('admin console', () => {
+  it('serves the console at /admin (with deep links) and asks for a login', async () => {
+    const res = await fetch(`${stack.url}/admin/audit`, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('<div id="root">');
+    await page.goto('/admin/jobs');
+    await page.waitForURL(/\/admin\/login\?redirect=/);
+    await page.getByRole('heading', { name: 'Tagdrop admin' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Send code' }).isVisible()).toBe(true);
+    await page.screenshot({ path: `${SHOTS}/login.png`, fullPage: true });
+  });
+
+  it('logs an admin in with the emailed code, shows the users, and goes back to the page asked for', async () => {
+    const alice = uniqueEmail('alice');
+    await stack.login(alice);
+    await page.goto('/admin/jobs');
+    await page.waitForURL(/\/admin\/login/);
+    await loginThroughUi(page, stack, adminEmail);
+    await page.waitForURL(/\/admin\/jobs$/);
+    await page.getByRole('heading', { name: 'Background jobs' }).waitFor();
+    await expect.poll(() => page.getByRole('rowheader', { name: /send-otp/ }).count()).toBe(1);
+    await page.screenshot({ path: `${SHOTS}/jobs.png`, fullPage: true });
+
+    await nav('Users').click();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    await row(alice).waitFor();
+    expect(await row(alice).getByText('Active').isVisible()).toBe(true);
+    expect(await row(adminEmail).getByText('you').isVisible()).toBe(true);
+    // An admin cannot block or demote themselves.
+    expect(await page.getByRole('button', { name: `Block ${adminEmail}` }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: `Remove admin role from ${adminEmail}` }).isDisabled()).toBe(true);
+    await page.screenshot({ path: `${SHOTS}/users.png`, fullPage: true });
+  });
+
+  it('blocks a user: their API token fails at once; the filter and audit log show it; unblocking restores access', async () => {
+    const mallory = uniqueEmail('mallory');
+    const tokens = await stack.login(mallory);
+    expect((await stack.api('GET', '/api/me/', { token: tokens.access })).status).toBe(200);
+
+    await loginAsAdmin();
+    await row(mallory).waitFor();
+    await page.getByRole('button', { name: `Block ${mallory}` }).click();
+    await flash(`Blocked ${mallory}.`);
+    await expect.poll(() => row(mallory).getByText('Blocked').isVisible()).toBe(true);
+    await page.screenshot({ path: `${SHOTS}/users-blocked.png`, fullPage: true });
+
+    const me = await stack.api('GET', '/api/me/', { token: tokens.access });
+    expect([401, 403]).toContain(me.status);
+    const refreshed = await stack.api('POST', '/api/token/refresh/', { body: { refresh: tokens.refresh } });
+    expect(refreshed.status).toBe(401);
+
+    await page.getByLabel('Status').selectOption('blocked');
+    await page.waitForURL(/status=blocked/);
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+    expect(await row(mallory).isVisible()).toBe(true);
+
+    await nav('Audit log').click();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    const entry = page.getByRole('row').filter({ hasText: 'user.blocked' });
+    await expect.poll(() => entry.count()).toBe(1);
+    expect(await entry.getByRole('link', { name: adminEmail }).isVisible()).toBe(true);
+    await page.screenshot({ path: `${SHOTS}/audit.png`, fullPage: true });
+
+    await nav('Users').click();
+    await page.getByRole('button', { name: `Unblock ${mallory}` }).click();
+    await flash(`Unblocked ${mallory}.`);
+    const again = await stack.login(mallory);
+    expect((await stack.api('GET', '/api/me/', { token: again.access })).status).toBe(200);
+  });
+
+  it('creates a user, searches, promotes, and ends sessions', async () => {
+    await loginAsAdmin();
+    const dora = uniqueEmail('dora');
+    await page.getByRole('button', { name: 'New user' }).click();
+    await page.getByLabel('Email or phone').fill(dora.toUpperCase());
+    await page.getByRole('button', { name: 'Create' }).click();
+    await flash(`Created ${dora}.`);
+
+    // A duplicate is refused with the server's message.
+    await page.getByRole('button', { name: 'New user' }).click();
+    await page.getByLabel('Email or phone').fill(dora);
+    await page.getByRole('button', { name: 'Create' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('exists');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+
+    await page.getByRole('searchbox', { name: 'Search' }).fill('dora-');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.waitForURL(/q=dora-/);
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+
+    await page.getByRole('button', { name: `Make admin: ${dora}` }).click();
+    await flash(`${dora} is now an admin.`);
+    await expect.poll(() => row(dora).getByText('Admin', { exact: true }).isVisible()).toBe(true);
+
+    const tokens = await stack.login(dora);
+    await page.reload();
+    await expect.poll(() => row(dora).getByRole('cell', { name: '1', exact: true }).count()).toBeGreaterThan(0);
+    await page.getByRole('button', { name: `End all sessions of ${dora}` }).click();
+    await flash(`Ended 1 session of ${dora}.`);
+    expect((await stack.api('GET', '/api/me/', { token: tokens.access })).status).toBe(401);
+  });
+
+  it('refuses a non-admin who logs in: "admins only", and their new session is ended', async () => {
+    const bob = uniqueEmail('bob');
+    const bobId = await stack.createUser(bob);
+    await page.goto('/admin/login');
+    await loginThroughUi(page, stack, bob);
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.textContent()).toContain('admins only');
+    expect(page.url()).toContain('/admin/login');
+    expect(await page.evaluate(() => localStorage.getItem('tagdrop-admin-refresh'))).toBeNull();
+    await page.screenshot({ path: `${SHOTS}/admins-only.png`, fullPage: true });
+
+    const open = await stack.deps.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('user_id', '=', bobId)
+      .where('revoked_at', 'is', null)
+      .execute();
+    expect(open).toEqual([]);
+    await page.goto('/admin/users');
+    await page.waitForURL(/\/admin\/login/);
+  });
+
+  it('keeps the session over a reload with exactly one refresh, and logs out', async () => {
+    await loginAsAdmin();
+    const refreshes: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('auth.refresh')) refreshes.push(r.url());
+    });
+    await page.goto('/admin/audit');
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    await page.goto('/admin/users?status=active');
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    expect(refreshes.length).toBe(2);
+    expect(await page.evaluate(() => localStorage.getItem('tagdrop.refresh'))).toBeNull();
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(/\/admin\/login/);
+    expect(await page.evaluate(() => localStorage.getItem('tagdrop-admin-refresh'))).toBeNull();
+    await page.goto('/admin/users');
+    await page.waitForURL(/\/admin\/login/);
+  });
+
+  it('sends an admin whose session is ended elsewhere back to the login page', async () => {
+    await loginAsAdmin();
+    const admin = await stack.deps.db
+      .selectFrom('users')
+      .select('id')
+      .where('email', '=', adminEmail)
+      .executeTakeFirstOrThrow();
+    await stack.deps.db
+      .updateTable('sessions')
+      .set({ revoked_at: new Date(), revoked_reason: 'test' })
+      .where('user_id', '=', admin.id)
+      .execute();
+    await nav('Audit log').click();
+    await page.waitForURL(/\/admin\/login/);
+    await page.getByRole('button', { name: 'Send code' }).waitFor();
+    expect(await page.evaluate(() => localStorage.getItem('tagdrop-admin-refresh'))).toBeNull();
+  });
+});
