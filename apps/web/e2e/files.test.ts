@@ -51,6 +51,52 @@ describe('my files', () => {
         .count(),
     ).toBe(1);
     await page.screenshot({ path: `${SHOTS}/files.png`, fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${SHOTS}/files-mobile.png`, fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('pauses, resumes and cancels an upload', async () => {
+    // Slow the browser's uploads down so there is time to press the buttons.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 256 * 1024,
+    });
+    const big = Buffer.alloc(3 * 1024 * 1024, 7);
+    await page.locator('input[type=file]').setInputFiles([
+      { name: 'big-resumed.bin', mimeType: 'application/octet-stream', buffer: big },
+      { name: 'big-cancelled.bin', mimeType: 'application/octet-stream', buffer: big },
+    ]);
+    await page.getByRole('textbox', { name: 'Hashtags' }).fill('');
+    await page.getByRole('button', { name: 'Upload 2 files' }).click();
+    const row = (name: string) => page.getByTestId('upload-row').filter({ hasText: name });
+
+    await row('big-cancelled.bin').getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => row('big-cancelled.bin').getByTestId('upload-status').textContent()).toMatch(/^Cancelled/);
+
+    await row('big-resumed.bin').getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(() => row('big-resumed.bin').getByTestId('upload-status').textContent()).toMatch(/^Paused/);
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    await row('big-resumed.bin').getByRole('button', { name: 'Resume' }).click();
+    await expect
+      .poll(() => row('big-resumed.bin').getByTestId('upload-status').textContent(), { timeout: 20_000 })
+      .toMatch(/^Done · 100%/);
+    await cdp.detach();
+
+    // The resumed one is listed complete; the cancelled one is not listed at all.
+    await expect.poll(() => card('big-resumed.bin').count()).toBe(1);
+    expect(await card('big-resumed.bin').textContent()).toContain('3.0 MB');
+    expect(await card('big-cancelled.bin').count()).toBe(0);
+    await page.getByRole('button', { name: 'Clear finished' }).click();
   });
 
   it('filters by hashtag chip and search box', async () => {
@@ -60,13 +106,13 @@ describe('my files', () => {
     await page.getByRole('textbox', { name: 'Hashtags' }).fill('misc');
     await page.getByRole('textbox', { name: 'Description' }).fill('');
     await page.getByRole('button', { name: /^Upload/ }).click();
-    await expect.poll(() => cards().count(), { timeout: 20_000 }).toBe(3);
+    await expect.poll(() => cards().count(), { timeout: 20_000 }).toBe(4);
 
     await page.getByRole('button', { name: /#misc/ }).click();
     await page.waitForURL(/hashtag=misc/);
     await expect.poll(() => cards().allTextContents()).toEqual([expect.stringContaining('other.bin')]);
     await page.getByRole('button', { name: 'All', exact: true }).click();
-    await expect.poll(() => cards().count()).toBe(3);
+    await expect.poll(() => cards().count()).toBe(4);
 
     await page.getByRole('searchbox', { name: 'Search my files' }).fill('notes');
     await page.getByRole('button', { name: 'Search' }).click();
@@ -158,7 +204,7 @@ describe('file detail', () => {
     await page.getByRole('button', { name: 'Delete file' }).click();
     await page.getByRole('button', { name: 'Yes, delete' }).click();
     await page.waitForURL(/\/files$/);
-    await expect.poll(() => cards().count()).toBe(2);
+    await expect.poll(() => cards().count()).toBe(3);
     expect(await card('other.bin').count()).toBe(0);
   });
 });

@@ -4,8 +4,8 @@
  * the session, so at most one refresh runs at a time: one promise per tab, and a Web Lock across tabs.
  */
 import type { TokenPair } from '@tagdrop/contracts';
+import type { AppRouter } from '@tagdrop/contracts/client';
 import { createTRPCClient, httpLink, isTRPCClientError } from '@trpc/client';
-import type { AppRouter } from './api-files';
 
 export const REFRESH_KEY = 'tagdrop.refresh';
 

@@ -1,7 +1,7 @@
+import type { AppRouter } from '@tagdrop/contracts/client';
 import { QueryClient } from '@tanstack/react-query';
 import { createTRPCClient, httpBatchLink, isTRPCClientError, retryLink } from '@trpc/client';
 import { createTRPCOptionsProxy } from '@trpc/tanstack-react-query';
-import type { AppRouter } from './api-files';
 import { AUTH_ERROR_CODES, auth } from './auth';
 
 /** The machine-readable code of an API error (`error.data.code`), if any. */
