@@ -189,7 +189,8 @@ export const filesRest =
                 const parsed = idParams.safeParse(data);
                 return parsed.success ? { value: parsed.data } : { error: validationError(parsed.error) };
               }
-            : () => ({ value: undefined }),
+            : // The JSON body is checked in the handler (a multipart body is streamed there); keep it as sent.
+              (data: unknown) => ({ value: data }),
       },
       async (req) => {
         const user = await requireUser(deps, req);

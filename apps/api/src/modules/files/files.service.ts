@@ -417,6 +417,10 @@ export async function storeStream(
   });
   try {
     await deps.storage.put(key, args.body.pipe(inspector));
+    // A multipart parser may cut the file at its own size limit and end the stream normally: never commit that.
+    if ((args.body as Readable & { truncated?: boolean }).truncated) {
+      throw new AppError('payload_too_large', `Files are limited to ${allowance.maxBytes} bytes.`);
+    }
   } catch (err) {
     args.body.resume();
     await deps.storage.delete(key);

@@ -38,14 +38,36 @@ export class Inspector extends Transform {
 /** The content type from the bytes themselves (never from the client); text if it decodes as UTF-8. */
 export async function sniff(head: Buffer): Promise<string> {
   const detected = await fileTypeFromBuffer(head);
-  if (detected) return detected.mime;
+  if (detected) return detected.mime === 'application/xml' && isSvg(head) ? 'image/svg+xml' : detected.mime;
   if (head.length === 0) return 'application/octet-stream';
   if (head.includes(0)) return 'application/octet-stream';
   try {
     // A cut multi-byte sequence at the end of the sample is fine; anything else invalid is binary.
     new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, Math.max(0, head.length - 4)));
-    return 'text/plain';
   } catch {
     return 'application/octet-stream';
   }
+  // Markup is never plain text (it would be shown inline): HTML and SVG by their opening tags.
+  if (isSvg(head)) return 'image/svg+xml';
+  if (HTML_START.test(textStart(head))) return 'text/html';
+  return 'text/plain';
+}
+
+/** The first characters after a BOM and whitespace, lowercased. */
+const textStart = (head: Buffer) =>
+  head
+    .subarray(0, 1024)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .toLowerCase();
+
+/** The WHATWG MIME Sniffing patterns for HTML (a tag followed by a space or ">"). */
+const HTML_START = /^<(!doctype html|html|head|script|iframe|h1|div|font|table|a|style|title|b|body|br|p|!--)[\s>]/;
+
+function isSvg(head: Buffer): boolean {
+  const start = textStart(head);
+  if (start.startsWith('<svg')) return true;
+  // <?xml ...?>, comments and a doctype may come first.
+  return /^(<\?xml[^>]*>|<!--[\s\S]*?-->|<!doctype[^>]*>|\s)*<svg[\s>]/.test(start);
 }

@@ -1,0 +1,258 @@
+/**
+ * The tus 1.0 protocol text (https://tus.io/protocols/resumable-upload), checked with raw HTTP requests:
+ * Tus-Resumable / Tus-Version (412), Content-Type of PATCH and creation-with-upload (415), Upload-Expires in
+ * the HTTP date format, Tus-Resumable on every response but OPTIONS, HEAD's Upload-Offset and Cache-Control,
+ * 409 on an offset mismatch, and the extensions announced by OPTIONS.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createRawUpload,
+  encodeMetadata,
+  type Session,
+  startFilesApp,
+  stopFilesApp,
+  type TestApp,
+  tusRaw,
+} from './files-helpers.js';
+
+let app: TestApp;
+let alice: Session;
+let bob: Session;
+const OFFSET = 'application/offset+octet-stream';
+
+beforeAll(async () => {
+  app = await startFilesApp();
+  [alice, bob] = await Promise.all([app.login('proto-alice@example.com'), app.login('proto-bob@example.com')]);
+});
+afterAll(() => stopFilesApp(app));
+
+/** RFC 7231 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT". */
+const IMF_FIXDATE =
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+describe('Tus-Resumable and Tus-Version', () => {
+  it('a request without Tus-Resumable → 412 with Tus-Version', async () => {
+    const res = await tusRaw(app, 'POST', '/uploads/', {
+      token: alice.access,
+      tusResumable: null,
+      headers: { 'upload-length': '10' },
+    });
+    expect(res.status).toBe(412);
+    expect(
+      res.headers
+        .get('tus-version')
+        ?.split(',')
+        .map((v) => v.trim()),
+    ).toContain('1.0.0');
+    expect(res.headers.get('tus-resumable')).toBe('1.0.0');
+  });
+
+  it('an unsupported version 0.2.0 → 412 with Tus-Version, and the request is not processed', async () => {
+    const url = await createRawUpload(app, alice.access, 10);
+    for (const method of ['POST', 'HEAD', 'PATCH', 'DELETE']) {
+      const res = await tusRaw(app, method, method === 'POST' ? '/uploads/' : url, {
+        token: alice.access,
+        tusResumable: '0.2.0',
+        headers: {
+          'upload-length': '10',
+          'upload-offset': '0',
+          ...(method === 'PATCH' ? { 'content-type': OFFSET } : {}),
+        },
+        body: method === 'PATCH' ? Buffer.from('0123456789') : undefined,
+      });
+      expect(res.status, method).toBe(412);
+      expect(res.headers.get('tus-version'), method).toContain('1.0.0');
+    }
+    const head = await tusRaw(app, 'HEAD', url, { token: alice.access });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('upload-offset')).toBe('0');
+  });
+
+  it('OPTIONS needs neither Tus-Resumable nor a token and announces version, extensions and max size', async () => {
+    const res = await tusRaw(app, 'OPTIONS', '/uploads/', { tusResumable: null });
+    expect([200, 204]).toContain(res.status);
+    expect(
+      res.headers
+        .get('tus-version')
+        ?.split(',')
+        .map((v) => v.trim()),
+    ).toContain('1.0.0');
+    const ext = (res.headers.get('tus-extension') ?? '').split(',').map((v) => v.trim());
+    for (const e of ['creation', 'creation-with-upload', 'creation-defer-length', 'expiration', 'termination']) {
+      expect(ext, e).toContain(e);
+    }
+    expect(Number(res.headers.get('tus-max-size') ?? app.config.MAX_UPLOAD_BYTES)).toBeGreaterThan(0);
+  });
+
+  it('every response but OPTIONS carries Tus-Resumable: 1.0.0 (201, 204, 200, 401, 404, 409, 412, 415)', async () => {
+    const url = await createRawUpload(app, alice.access, 4);
+    const missing = `${app.url}/uploads/00000000-0000-4000-8000-000000000000`;
+    const responses: [string, Response][] = [
+      ['201 POST', await tusRaw(app, 'POST', '/uploads/', { token: alice.access, headers: { 'upload-length': '1' } })],
+      ['200 HEAD', await tusRaw(app, 'HEAD', url, { token: alice.access })],
+      [
+        '409 PATCH',
+        await tusRaw(app, 'PATCH', url, {
+          token: alice.access,
+          headers: { 'upload-offset': '2', 'content-type': OFFSET },
+          body: Buffer.from('ab'),
+        }),
+      ],
+      [
+        '204 PATCH',
+        await tusRaw(app, 'PATCH', url, {
+          token: alice.access,
+          headers: { 'upload-offset': '0', 'content-type': OFFSET },
+          body: Buffer.from('ab'),
+        }),
+      ],
+      ['401 HEAD', await tusRaw(app, 'HEAD', url)],
+      ['404 HEAD', await tusRaw(app, 'HEAD', missing, { token: alice.access })],
+      ['404 other user', await tusRaw(app, 'HEAD', url, { token: bob.access })],
+      ['412', await tusRaw(app, 'HEAD', url, { token: alice.access, tusResumable: '0.2.0' })],
+      [
+        '415',
+        await tusRaw(app, 'PATCH', url, {
+          token: alice.access,
+          headers: { 'upload-offset': '2', 'content-type': 'text/plain' },
+          body: 'cd',
+        }),
+      ],
+      ['204 DELETE', await tusRaw(app, 'DELETE', url, { token: alice.access })],
+    ];
+    for (const [label, res] of responses) {
+      expect(res.headers.get('tus-resumable'), label).toBe('1.0.0');
+      expect(String(res.status), label).toBe(label.slice(0, 3));
+    }
+  });
+});
+
+describe('Content-Type of requests carrying bytes', () => {
+  it('PATCH with Content-Type: text/plain → 415 and no byte stored', async () => {
+    const url = await createRawUpload(app, alice.access, 10);
+    const res = await tusRaw(app, 'PATCH', url, {
+      token: alice.access,
+      headers: { 'upload-offset': '0', 'content-type': 'text/plain' },
+      body: '0123456789',
+    });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unsupported_media_type');
+    const noType = await tusRaw(app, 'PATCH', url, {
+      token: alice.access,
+      headers: { 'upload-offset': '0' },
+      body: Buffer.from('0123456789'),
+    });
+    expect(noType.status).toBe(415);
+    const head = await tusRaw(app, 'HEAD', url, { token: alice.access });
+    expect(head.headers.get('upload-offset')).toBe('0');
+  });
+
+  it('creation-with-upload: a body with the wrong Content-Type → 415, with the right one → 201 and an offset', async () => {
+    const wrong = await tusRaw(app, 'POST', '/uploads/', {
+      token: alice.access,
+      headers: { 'upload-length': '5', 'content-type': 'text/plain' },
+      body: 'hello',
+    });
+    expect(wrong.status).toBe(415);
+    const right = await tusRaw(app, 'POST', '/uploads/', {
+      token: alice.access,
+      headers: {
+        'upload-length': '10',
+        'content-type': OFFSET,
+        'upload-metadata': encodeMetadata({ filename: 'cwu.txt' }),
+      },
+      body: Buffer.from('hello'),
+    });
+    expect(right.status).toBe(201);
+    expect(right.headers.get('upload-offset')).toBe('5');
+  });
+});
+
+describe('creation, expiration, HEAD and offsets', () => {
+  it('Upload-Expires on creation is an RFC 7231 HTTP date about a day ahead', async () => {
+    const res = await tusRaw(app, 'POST', '/uploads/', {
+      token: alice.access,
+      headers: { 'upload-length': '10', 'upload-metadata': encodeMetadata({ filename: 'e.txt' }) },
+    });
+    expect(res.status).toBe(201);
+    const expires = res.headers.get('upload-expires') ?? '';
+    expect(expires).toMatch(IMF_FIXDATE);
+    const at = Date.parse(expires);
+    expect(at).toBeGreaterThan(Date.now());
+    expect(at).toBeLessThan(Date.now() + 8 * 24 * 3600 * 1000);
+    const head = await tusRaw(app, 'HEAD', res.headers.get('location') as string, { token: alice.access });
+    const headExpires = head.headers.get('upload-expires');
+    if (headExpires !== null) expect(headExpires).toMatch(IMF_FIXDATE);
+  });
+
+  it('Upload-Expires on PATCH responses is an HTTP date too', async () => {
+    const url = await createRawUpload(app, alice.access, 10);
+    const res = await tusRaw(app, 'PATCH', url, {
+      token: alice.access,
+      headers: { 'upload-offset': '0', 'content-type': OFFSET },
+      body: Buffer.from('01234'),
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('upload-offset')).toBe('5');
+    expect(res.headers.get('upload-expires') ?? '').toMatch(IMF_FIXDATE);
+  });
+
+  it('HEAD gives Upload-Offset, Upload-Length and Cache-Control: no-store, and no body', async () => {
+    const url = await createRawUpload(app, alice.access, 10);
+    await tusRaw(app, 'PATCH', url, {
+      token: alice.access,
+      headers: { 'upload-offset': '0', 'content-type': OFFSET },
+      body: Buffer.from('abc'),
+    });
+    const res = await tusRaw(app, 'HEAD', url, { token: alice.access });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('upload-offset')).toBe('3');
+    expect(res.headers.get('upload-length')).toBe('10');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.text()).toBe('');
+  });
+
+  it('PATCH with a wrong Upload-Offset → 409 and the stored offset is unchanged', async () => {
+    const url = await createRawUpload(app, alice.access, 10);
+    const res = await tusRaw(app, 'PATCH', url, {
+      token: alice.access,
+      headers: { 'upload-offset': '3', 'content-type': OFFSET },
+      body: Buffer.from('abc'),
+    });
+    expect(res.status).toBe(409);
+    const head = await tusRaw(app, 'HEAD', url, { token: alice.access });
+    expect(head.headers.get('upload-offset')).toBe('0');
+  });
+
+  it('creation-defer-length: Upload-Defer-Length: 1, then the length arrives with a PATCH', async () => {
+    const res = await tusRaw(app, 'POST', '/uploads/', {
+      token: alice.access,
+      headers: { 'upload-defer-length': '1', 'upload-metadata': encodeMetadata({ filename: 'defer.txt' }) },
+    });
+    expect(res.status).toBe(201);
+    const url = res.headers.get('location') as string;
+    const head = await tusRaw(app, 'HEAD', url, { token: alice.access });
+    expect(head.headers.get('upload-defer-length')).toBe('1');
+    expect(head.headers.get('upload-length')).toBeNull();
+    const patch = await tusRaw(app, 'PATCH', url, {
+      token: alice.access,
+      headers: { 'upload-offset': '0', 'upload-length': '4', 'content-type': OFFSET },
+      body: Buffer.from('four'),
+    });
+    expect(patch.status).toBe(204);
+    expect(patch.headers.get('tagdrop-file-id')).toBe(url.split('/').pop());
+  });
+
+  it('a GET on an upload is not a download (405 with Allow), and POST to an upload URL is refused', async () => {
+    const url = await createRawUpload(app, alice.access, 10);
+    const get = await tusRaw(app, 'GET', url, { token: alice.access });
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toContain('PATCH');
+    expect(get.headers.get('tus-resumable')).toBe('1.0.0');
+  });
+
+  it('the Location of a new upload is an absolute URL under /uploads/', async () => {
+    const url = await createRawUpload(app, alice.access, 1);
+    expect(url).toMatch(new RegExp(`^${app.url}/uploads/[0-9a-f-]{36}$`));
+  });
+});
