@@ -6,6 +6,7 @@ import { loginThroughUi, SHOTS, type Stack, startStack, uniqueEmail } from './su
 let stack: Stack;
 let context: BrowserContext;
 let page: Page;
+// Each test logs in as its own admin: a login code may be requested only 5 times per address per 15 minutes.
 const adminEmail = 'root@example.com';
 
 beforeAll(async () => {
@@ -23,13 +24,16 @@ beforeEach(async () => {
   page = await context.newPage();
 });
 
-/** Opens the console logged in as the admin, on the users page. */
-async function loginAsAdmin() {
+/** Opens the console logged in as a new admin, on the users page; returns the admin's email and id. */
+async function loginAsAdmin(): Promise<{ email: string; id: string }> {
+  const email = uniqueEmail('admin');
+  const id = await stack.createUser(email, 'admin');
   await page.goto('/admin/');
   await page.waitForURL(/\/admin\/login/);
-  await loginThroughUi(page, stack, adminEmail);
+  await loginThroughUi(page, stack, email);
   await page.waitForURL(/\/admin\/users$/);
   await page.getByRole('heading', { name: 'Users' }).waitFor();
+  return { email, id };
 }
 
 /** A link of the main navigation. */
@@ -79,7 +83,7 @@ describe('admin console', () => {
     const tokens = await stack.login(mallory);
     expect((await stack.api('GET', '/api/me/', { token: tokens.access })).status).toBe(200);
 
-    await loginAsAdmin();
+    const admin = await loginAsAdmin();
     await row(mallory).waitFor();
     await page.getByRole('button', { name: `Block ${mallory}` }).click();
     await flash(`Blocked ${mallory}.`);
@@ -100,7 +104,7 @@ describe('admin console', () => {
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     const entry = page.getByRole('row').filter({ hasText: 'user.blocked' });
     await expect.poll(() => entry.count()).toBe(1);
-    expect(await entry.getByRole('link', { name: adminEmail }).isVisible()).toBe(true);
+    expect(await entry.getByRole('link', { name: admin.email }).isVisible()).toBe(true);
     await page.screenshot({ path: `${SHOTS}/audit.png`, fullPage: true });
 
     await nav('Users').click();
@@ -140,6 +144,54 @@ describe('admin console', () => {
     await page.getByRole('button', { name: `End all sessions of ${dora}` }).click();
     await flash(`Ended 1 session of ${dora}.`);
     expect((await stack.api('GET', '/api/me/', { token: tokens.access })).status).toBe(401);
+  });
+
+  it("lists everyone's files with their owner, deletes one, and deletes a hashtag from all files", async () => {
+    const carol = uniqueEmail('carol');
+    const tokens = await stack.login(carol);
+    const notes = await stack.upload(tokens.access, 'notes.txt', 'private notes', {
+      hashtags: 'alpha,beta',
+      description: 'Meeting notes',
+      is_public: false,
+    });
+    await stack.upload(tokens.access, 'poster.txt', 'a public poster', { hashtags: 'alpha', is_public: true });
+
+    await loginAsAdmin();
+    await expect
+      .poll(() =>
+        row(carol)
+          .getByRole('link', { name: `2 files of ${carol}` })
+          .count(),
+      )
+      .toBe(1);
+    await row(carol)
+      .getByRole('link', { name: `2 files of ${carol}` })
+      .click();
+    await page.waitForURL(/\/admin\/files\?owner=/);
+    await page.getByRole('heading', { name: 'Files' }).waitFor();
+    const notesRow = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: /notes\.txt/ }) });
+    await notesRow.waitFor();
+    expect(await notesRow.getByText('Private').isVisible()).toBe(true);
+    expect(await notesRow.getByRole('link', { name: carol }).isVisible()).toBe(true);
+    expect(await page.locator('tbody tr').count()).toBe(2);
+    await page.screenshot({ path: `${SHOTS}/files.png`, fullPage: true });
+
+    await page.getByRole('button', { name: 'Delete notes.txt' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await flash('Deleted notes.txt.');
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+    expect((await stack.api('GET', `/api/files/${notes.id}/`, { token: tokens.access })).status).toBe(404);
+
+    await nav('Hashtags').click();
+    await page.getByRole('heading', { name: 'Hashtags' }).waitFor();
+    const alpha = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: '#alpha' }) });
+    expect(await alpha.getByRole('link', { name: '1 files tagged #alpha' }).isVisible()).toBe(true);
+    await alpha.getByRole('button', { name: 'Delete #alpha' }).click();
+    expect(await alpha.getByText('Remove #alpha from 1 file?').isVisible()).toBe(true);
+    await page.screenshot({ path: `${SHOTS}/hashtags.png`, fullPage: true });
+    await alpha.getByRole('button', { name: 'Yes, delete' }).click();
+    await flash('Deleted #alpha from 1 file.');
+    await expect.poll(() => page.getByRole('rowheader', { name: '#alpha' }).count()).toBe(0);
   });
 
   it('refuses a non-admin who logs in: "admins only", and their new session is ended', async () => {
@@ -185,12 +237,7 @@ describe('admin console', () => {
   });
 
   it('sends an admin whose session is ended elsewhere back to the login page', async () => {
-    await loginAsAdmin();
-    const admin = await stack.deps.db
-      .selectFrom('users')
-      .select('id')
-      .where('email', '=', adminEmail)
-      .executeTakeFirstOrThrow();
+    const admin = await loginAsAdmin();
     await stack.deps.db
       .updateTable('sessions')
       .set({ revoked_at: new Date(), revoked_reason: 'test' })

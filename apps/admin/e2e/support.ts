@@ -95,6 +95,13 @@ export interface Stack {
   ): Promise<{ status: number; body: T }>;
   /** Logs in over the REST API (not the browser). */
   login(email: string): Promise<{ access: string; refresh: string; user: { id: string; role: string } }>;
+  /** Uploads a small text file over the REST API as the token's owner. */
+  upload(
+    token: string,
+    name: string,
+    content: string,
+    fields?: { description?: string; hashtags?: string; is_public?: boolean },
+  ): Promise<{ id: string }>;
   /** Creates a user directly in the database. */
   createUser(email: string, role?: 'user' | 'admin'): Promise<string>;
   stop(): Promise<void>;
@@ -166,6 +173,18 @@ export async function startStack(): Promise<Stack> {
       );
       if (verified.status !== 200) throw new Error(`verify-otp answered ${verified.status}`);
       return verified.body;
+    },
+    async upload(token, name, content, fields = {}) {
+      const form = new FormData();
+      for (const [key, value] of Object.entries(fields)) form.append(key, String(value));
+      form.append('file', new Blob([content], { type: 'text/plain' }), name);
+      const res = await fetch(`${url}/api/files/`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: form,
+      });
+      if (res.status !== 201) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
+      return (await res.json()) as { id: string };
     },
     async createUser(email, role = 'user') {
       const row = await server.deps.db

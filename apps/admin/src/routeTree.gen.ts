@@ -13,6 +13,8 @@ import { Route as IndexRouteImport } from './routes/index'
 import { Route as AuthRouteImport } from './routes/_auth'
 import { Route as LoginRouteImport } from './routes/login'
 import { Route as AuthAuditRouteImport } from './routes/_auth/audit'
+import { Route as AuthFilesRouteImport } from './routes/_auth/files'
+import { Route as AuthHashtagsRouteImport } from './routes/_auth/hashtags'
 import { Route as AuthJobsRouteImport } from './routes/_auth/jobs'
 import { Route as AuthUsersRouteImport } from './routes/_auth/users'
 
@@ -35,6 +37,16 @@ const AuthAuditRoute = AuthAuditRouteImport.update({
   path: '/audit',
   getParentRoute: () => AuthRoute,
 } as any)
+const AuthFilesRoute = AuthFilesRouteImport.update({
+  id: '/files',
+  path: '/files',
+  getParentRoute: () => AuthRoute,
+} as any)
+const AuthHashtagsRoute = AuthHashtagsRouteImport.update({
+  id: '/hashtags',
+  path: '/hashtags',
+  getParentRoute: () => AuthRoute,
+} as any)
 const AuthJobsRoute = AuthJobsRouteImport.update({
   id: '/jobs',
   path: '/jobs',
@@ -50,6 +62,8 @@ export interface FileRoutesByFullPath {
   '/': typeof IndexRoute
   '/login': typeof LoginRoute
   '/audit': typeof AuthAuditRoute
+  '/files': typeof AuthFilesRoute
+  '/hashtags': typeof AuthHashtagsRoute
   '/jobs': typeof AuthJobsRoute
   '/users': typeof AuthUsersRoute
 }
@@ -57,6 +71,8 @@ export interface FileRoutesByTo {
   '/': typeof IndexRoute
   '/login': typeof LoginRoute
   '/audit': typeof AuthAuditRoute
+  '/files': typeof AuthFilesRoute
+  '/hashtags': typeof AuthHashtagsRoute
   '/jobs': typeof AuthJobsRoute
   '/users': typeof AuthUsersRoute
 }
@@ -66,20 +82,25 @@ export interface FileRoutesById {
   '/_auth': typeof AuthRouteWithChildren
   '/login': typeof LoginRoute
   '/_auth/audit': typeof AuthAuditRoute
+  '/_auth/files': typeof AuthFilesRoute
+  '/_auth/hashtags': typeof AuthHashtagsRoute
   '/_auth/jobs': typeof AuthJobsRoute
   '/_auth/users': typeof AuthUsersRoute
 }
 export interface FileRouteTypes {
   fileRoutesByFullPath: FileRoutesByFullPath
-  fullPaths: '/' | '/login' | '/audit' | '/jobs' | '/users'
+  fullPaths:
+    '/' | '/login' | '/audit' | '/files' | '/hashtags' | '/jobs' | '/users'
   fileRoutesByTo: FileRoutesByTo
-  to: '/' | '/login' | '/audit' | '/jobs' | '/users'
+  to: '/' | '/login' | '/audit' | '/files' | '/hashtags' | '/jobs' | '/users'
   id:
     | '__root__'
     | '/'
     | '/_auth'
     | '/login'
     | '/_auth/audit'
+    | '/_auth/files'
+    | '/_auth/hashtags'
     | '/_auth/jobs'
     | '/_auth/users'
   fileRoutesById: FileRoutesById
@@ -120,6 +141,20 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof AuthAuditRouteImport
       parentRoute: typeof AuthRoute
     }
+    '/_auth/files': {
+      id: '/_auth/files'
+      path: '/files'
+      fullPath: '/files'
+      preLoaderRoute: typeof AuthFilesRouteImport
+      parentRoute: typeof AuthRoute
+    }
+    '/_auth/hashtags': {
+      id: '/_auth/hashtags'
+      path: '/hashtags'
+      fullPath: '/hashtags'
+      preLoaderRoute: typeof AuthHashtagsRouteImport
+      parentRoute: typeof AuthRoute
+    }
     '/_auth/jobs': {
       id: '/_auth/jobs'
       path: '/jobs'
@@ -139,12 +174,16 @@ declare module '@tanstack/react-router' {
 
 interface AuthRouteChildren {
   AuthAuditRoute: typeof AuthAuditRoute
+  AuthFilesRoute: typeof AuthFilesRoute
+  AuthHashtagsRoute: typeof AuthHashtagsRoute
   AuthJobsRoute: typeof AuthJobsRoute
   AuthUsersRoute: typeof AuthUsersRoute
 }
 
 const AuthRouteChildren: AuthRouteChildren = {
   AuthAuditRoute: AuthAuditRoute,
+  AuthFilesRoute: AuthFilesRoute,
+  AuthHashtagsRoute: AuthHashtagsRoute,
   AuthJobsRoute: AuthJobsRoute,
   AuthUsersRoute: AuthUsersRoute,
 }

@@ -27,6 +27,20 @@ export const auditQuery = (filters: AuditFilters) =>
     { getNextPageParam: (last) => last.next },
   );
 
+export interface FileFilters {
+  search?: string | undefined;
+  hashtag?: string | undefined;
+  owner_id?: string | undefined;
+}
+
+export const filesQuery = (filters: FileFilters) =>
+  trpc.admin.files.list.infiniteQueryOptions(
+    { ...filters, limit: PAGE_SIZE },
+    { getNextPageParam: (last) => last.next },
+  );
+
+export const hashtagsQuery = (search?: string) => trpc.admin.hashtags.list.queryOptions({ search, limit: 1000 });
+
 export const jobsQuery = () => trpc.admin.jobs.overview.queryOptions(undefined, { refetchInterval: 10_000 });
 
 export const meQuery = () => trpc.auth.me.queryOptions(undefined, { staleTime: 60_000 });

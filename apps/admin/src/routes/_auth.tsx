@@ -32,6 +32,8 @@ export const Route = createFileRoute('/_auth')({
 
 const sections = [
   { to: '/users', label: 'Users' },
+  { to: '/files', label: 'Files' },
+  { to: '/hashtags', label: 'Hashtags' },
   { to: '/jobs', label: 'Jobs' },
   { to: '/audit', label: 'Audit log' },
 ] as const;

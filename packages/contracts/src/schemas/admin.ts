@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { roleSchema, userSchema } from './auth.js';
+import { fileSchema } from './files.js';
 
 /** Admin console schemas: users, audit log, jobs (and files/hashtags once the files module lands). */
 
@@ -98,6 +99,51 @@ export const jobsOverviewOutput = z.object({
   recent_failures: z.array(jobFailureSchema),
 });
 
+export const fileOwnerSchema = z.object({
+  id: z.uuid(),
+  email: z.string().nullable(),
+  phone: z.string().nullable(),
+});
+
+export const adminFileSchema = fileSchema.extend({ owner: fileOwnerSchema });
+
+export const adminFileListInput = z.object({
+  owner_id: z.uuid().optional(),
+  search: z.string().trim().max(200).optional().describe('Part of the name or description'),
+  hashtag: z.string().trim().max(100).optional(),
+  cursor: cursor.optional(),
+  limit,
+});
+
+export const adminFileListOutput = z.object({
+  results: z.array(adminFileSchema),
+  next: z.string().nullable(),
+});
+
+export const adminFileIdInput = z.object({ id: z.uuid() });
+export const adminFileDeleteOutput = z.object({ detail: z.string() });
+
+export const adminHashtagSchema = z.object({
+  name: z.string(),
+  file_count: z.number().int().nonnegative().describe('Every file linked to it: public, private and expired'),
+  created_at: datetime,
+});
+
+export const adminHashtagListInput = z
+  .object({
+    search: z.string().trim().max(100).optional(),
+    limit: z.coerce.number().int().min(1).max(2000).default(500),
+  })
+  .optional();
+
+export const adminHashtagListOutput = z.object({ results: z.array(adminHashtagSchema) });
+
+export const adminHashtagDeleteInput = z.object({ name: z.string().trim().min(1).max(100) });
+export const adminHashtagDeleteOutput = z.object({
+  name: z.string(),
+  unlinked: z.number().int().nonnegative().describe('How many files lost the hashtag'),
+});
+
 export type AdminUserDto = z.infer<typeof adminUserSchema>;
 export type AdminUserListInput = z.infer<typeof adminUserListInput>;
 export type AdminUserListOutput = z.infer<typeof adminUserListOutput>;
@@ -108,3 +154,9 @@ export type AuditListOutput = z.infer<typeof auditListOutput>;
 export type JobOverviewDto = z.infer<typeof jobOverviewSchema>;
 export type JobFailureDto = z.infer<typeof jobFailureSchema>;
 export type JobsOverviewOutput = z.infer<typeof jobsOverviewOutput>;
+export type FileOwnerDto = z.infer<typeof fileOwnerSchema>;
+export type AdminFileDto = z.infer<typeof adminFileSchema>;
+export type AdminFileListInput = z.infer<typeof adminFileListInput>;
+export type AdminFileListOutput = z.infer<typeof adminFileListOutput>;
+export type AdminHashtagDto = z.infer<typeof adminHashtagSchema>;
+export type AdminHashtagListInput = z.infer<typeof adminHashtagListInput>;

@@ -201,10 +201,18 @@ function UserRow({ user, isSelf, onDone }: { user: AdminUserDto; isSelf: boolean
         </span>
       </td>
       <td className="num">{user.sessions_open}</td>
-      <td className="num">{user.file_count}</td>
-      <td className="num">{formatBytes(user.bytes_used)}</td>
-      <td>{formatDate(user.created_at)}</td>
-      <td>{formatDate(user.last_login_at)}</td>
+      <td className="num">
+        {user.file_count > 0 ? (
+          <Link to="/files" search={{ owner: user.id }} aria-label={`${user.file_count} files of ${name}`}>
+            {user.file_count}
+          </Link>
+        ) : (
+          0
+        )}
+      </td>
+      <td className="num nowrap">{formatBytes(user.bytes_used)}</td>
+      <td className="nowrap">{formatDate(user.created_at)}</td>
+      <td className="nowrap">{formatDate(user.last_login_at)}</td>
       <td className="actions">
         <button
           type="button"

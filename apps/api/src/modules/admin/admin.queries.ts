@@ -72,7 +72,19 @@ export function selectUsers(db: Db, f: UserFilter) {
         .where('sessions.revoked_at', 'is', null)
         .where('sessions.expires_at', '>', sql<Date>`now()`)
         .as('sessions_open'),
-    );
+    )
+    .select((eb) => [
+      eb
+        .selectFrom('files')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .whereRef('files.owner_id', '=', 'users.id')
+        .as('file_count'),
+      eb
+        .selectFrom('files')
+        .select(sql<string>`coalesce(sum(files.size), 0)::text`.as('s'))
+        .whereRef('files.owner_id', '=', 'users.id')
+        .as('bytes_used'),
+    ]);
   if (f.id) q = q.where('users.id', '=', f.id);
   if (f.role) q = q.where('users.role', '=', f.role);
   if (f.active !== undefined) q = q.where('users.is_active', '=', f.active);
@@ -136,3 +148,25 @@ export function selectAudit(db: Db, f: AuditFilter) {
 }
 
 export type AuditRow = Awaited<ReturnType<typeof selectAudit>>[number];
+
+/** Owners of these files. */
+export function fileOwners(db: Db, fileIds: string[]) {
+  if (fileIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('files')
+    .innerJoin('users', 'users.id', 'files.owner_id')
+    .select(['files.id as file_id', 'users.id', 'users.email', 'users.phone'])
+    .where('files.id', 'in', fileIds)
+    .execute();
+}
+
+/** Every hashtag with the number of files linked to it (orphans included, with 0), most used first. */
+export function selectHashtags(db: Db, f: { search?: string | undefined; limit: number }) {
+  let q = db
+    .selectFrom('hashtags')
+    .leftJoin('file_hashtags', 'file_hashtags.hashtag_id', 'hashtags.id')
+    .groupBy(['hashtags.id', 'hashtags.name', 'hashtags.created_at'])
+    .select(['hashtags.name', 'hashtags.created_at', sql<number>`count(file_hashtags.file_id)::int`.as('file_count')]);
+  if (f.search) q = q.where('hashtags.name', 'like', likeContains(f.search));
+  return q.orderBy(sql`count(file_hashtags.file_id)`, 'desc').orderBy('hashtags.name').limit(f.limit).execute();
+}

@@ -1,5 +1,13 @@
 import {
   adminCreateUserInput,
+  adminFileDeleteOutput,
+  adminFileIdInput,
+  adminFileListInput,
+  adminFileListOutput,
+  adminHashtagDeleteInput,
+  adminHashtagDeleteOutput,
+  adminHashtagListInput,
+  adminHashtagListOutput,
   adminRevokeSessionsOutput,
   adminSetActiveInput,
   adminSetRoleInput,
@@ -44,6 +52,26 @@ export const adminRouter = router({
       .input(adminUserIdInput)
       .output(adminRevokeSessionsOutput)
       .mutation(({ ctx, input }) => admin.revokeUserSessions(ctx.deps, actor(ctx), input.id)),
+  }),
+  files: router({
+    list: adminProcedure
+      .input(adminFileListInput)
+      .output(adminFileListOutput)
+      .query(({ ctx, input }) => admin.listAllFiles(ctx.deps, ctx.user, input, ctx.baseUrl)),
+    delete: adminProcedure
+      .input(adminFileIdInput)
+      .output(adminFileDeleteOutput)
+      .mutation(({ ctx, input }) => admin.deleteAnyFile(ctx.deps, ctx.user, input.id)),
+  }),
+  hashtags: router({
+    list: adminProcedure
+      .input(adminHashtagListInput)
+      .output(adminHashtagListOutput)
+      .query(({ ctx, input }) => admin.listAllHashtags(ctx.deps, input)),
+    delete: adminProcedure
+      .input(adminHashtagDeleteInput)
+      .output(adminHashtagDeleteOutput)
+      .mutation(({ ctx, input }) => admin.deleteHashtag(ctx.deps, actor(ctx), input.name)),
   }),
   audit: router({
     list: adminProcedure

@@ -1,5 +1,9 @@
 import type {
   AdminCreateUserInput,
+  AdminFileListInput,
+  AdminFileListOutput,
+  AdminHashtagDto,
+  AdminHashtagListInput,
   AdminUserDto,
   AdminUserListInput,
   AdminUserListOutput,
@@ -13,9 +17,21 @@ import { AppError } from '../../errors.js';
 import { audit } from '../../infra/audit.js';
 import { jobSpecs } from '../../jobs/registry.js';
 import { revokeSessions as revokeSessionRows } from '../auth/auth.queries.js';
-import { setUserActive, toUserDto } from '../auth/auth.service.js';
+import { type AuthUser, setUserActive, toUserDto } from '../auth/auth.service.js';
 import { normalizeEmail, normalizePhone } from '../auth/identifier.js';
-import { BIGINT, decodeCursor, encodeCursor, selectAudit, selectUsers, type UserRow, UUID } from './admin.queries.js';
+import * as files from '../files/files.service.js';
+import { normalizeHashtag } from '../files/hashtags.js';
+import {
+  BIGINT,
+  decodeCursor,
+  encodeCursor,
+  fileOwners,
+  selectAudit,
+  selectHashtags,
+  selectUsers,
+  type UserRow,
+  UUID,
+} from './admin.queries.js';
 
 export type AdminDeps = Pick<AppDeps, 'db' | 'config' | 'jobs'>;
 
@@ -31,9 +47,8 @@ function toAdminUserDto(row: UserRow): AdminUserDto {
   return {
     ...toUserDto(row),
     sessions_open: Number(row.sessions_open ?? 0),
-    // Filled in once the files module's tables exist.
-    file_count: 0,
-    bytes_used: 0,
+    file_count: Number(row.file_count ?? 0),
+    bytes_used: Number(row.bytes_used ?? 0),
   };
 }
 
@@ -220,4 +235,100 @@ export async function jobsOverview(deps: Pick<AppDeps, 'jobs' | 'config'>): Prom
       next_run_at: isoOrNull(j.nextRunAt),
     })),
   };
+}
+
+/** Every file of everyone (private and expired included), newest first, with its owner. */
+export async function listAllFiles(
+  deps: files.FilesDeps,
+  admin: AuthUser,
+  input: AdminFileListInput,
+  baseUrl: string,
+): Promise<AdminFileListOutput> {
+  // The files service owns the listing rules (filters, keyset cursor, file object); this only adds the owner.
+  const page = await files.listFiles(
+    deps,
+    { kind: 'all' },
+    {
+      owner_id: input.owner_id,
+      search: input.search || undefined,
+      hashtag: input.hashtag || undefined,
+      cursor: input.cursor,
+      limit: input.limit,
+    },
+    admin,
+    baseUrl,
+  );
+  const owners = new Map(
+    (
+      await fileOwners(
+        deps.db,
+        page.results.map((f) => f.id),
+      )
+    ).map((o) => [o.file_id, o]),
+  );
+  return {
+    results: page.results.flatMap((f) => {
+      const o = owners.get(f.id);
+      // A file deleted between the two queries is left out.
+      return o ? [{ ...f, owner: { id: o.id, email: o.email, phone: o.phone } }] : [];
+    }),
+    next: page.next,
+  };
+}
+
+/** Deletes anyone's file through the files service (its rules, storage clean-up and audit entry). */
+export function deleteAnyFile(deps: files.FilesDeps, admin: AuthUser, id: string) {
+  return files.deleteFile(deps, admin, id);
+}
+
+export async function listAllHashtags(
+  deps: Pick<AppDeps, 'db'>,
+  input: AdminHashtagListInput,
+): Promise<{ results: AdminHashtagDto[] }> {
+  const rows = await selectHashtags(deps.db, {
+    search: input?.search ? normalizeHashtag(input.search) : undefined,
+    limit: input?.limit ?? 500,
+  });
+  return {
+    results: rows.map((r) => ({ name: r.name, file_count: Number(r.file_count), created_at: iso(r.created_at) })),
+  };
+}
+
+/**
+ * Deletes a hashtag: it disappears from every file (the links go with it). A #word still written in a file's
+ * description comes back only if that description is edited again.
+ */
+export async function deleteHashtag(deps: Pick<AppDeps, 'db'>, actor: Actor, rawName: string) {
+  const name = normalizeHashtag(rawName);
+  const result = await deps.db.transaction().execute(async (trx) => {
+    const tag = await trx.selectFrom('hashtags').select('id').where('name', '=', name).forUpdate().executeTakeFirst();
+    if (!tag) throw new AppError('not_found', `There is no hashtag #${name}.`);
+    const unlinked = await trx
+      .deleteFrom('file_hashtags')
+      .where('hashtag_id', '=', tag.id)
+      .returning('file_id')
+      .execute();
+    if (unlinked.length > 0) {
+      await trx
+        .updateTable('files')
+        .set({ updated_at: new Date() })
+        .where(
+          'id',
+          'in',
+          unlinked.map((u) => u.file_id),
+        )
+        .execute();
+    }
+    await trx.deleteFrom('hashtags').where('id', '=', tag.id).execute();
+    await audit(trx, {
+      actorId: actor.id,
+      action: 'hashtag.deleted',
+      targetType: 'hashtag',
+      targetId: name,
+      meta: { files: unlinked.length },
+      ip: actor.ip ?? null,
+    });
+    return { name, unlinked: unlinked.length };
+  });
+  return result;
 }

@@ -214,6 +214,113 @@ describe('admin.users', () => {
   });
 });
 
+async function upload(
+  token: string,
+  name: string,
+  content: string,
+  fields: { description?: string; hashtags?: string; is_public?: boolean } = {},
+): Promise<{ id: string; size: number }> {
+  const form = new FormData();
+  for (const [key, value] of Object.entries(fields)) form.append(key, String(value));
+  form.append('file', new Blob([content], { type: 'text/plain' }), name);
+  const res = await fetch(`${app.url}/api/files/`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; size: number };
+}
+
+describe('admin.files and admin.hashtags', () => {
+  let owner: { access: string; user: { id: string } };
+  let privateFile: { id: string; size: number };
+  let publicFile: { id: string; size: number };
+
+  beforeAll(async () => {
+    owner = await app.login('uploader@example.com');
+    privateFile = await upload(owner.access, 'secret-plans.txt', 'top secret content', {
+      description: 'Quarterly #plans',
+      hashtags: 'internal',
+      is_public: false,
+    });
+    publicFile = await upload(owner.access, 'hello.txt', 'hello world', {
+      hashtags: 'internal,greeting',
+      is_public: true,
+    });
+  });
+
+  it('counts files and bytes per user', async () => {
+    const user = await admin.admin.users.get.query({ id: owner.user.id });
+    expect(user.file_count).toBe(2);
+    expect(user.bytes_used).toBe(privateFile.size + publicFile.size);
+  });
+
+  it("lists everyone's files, private ones included, with their owner, and filters them", async () => {
+    const all = await admin.admin.files.list.query({});
+    const secret = all.results.find((f) => f.id === privateFile.id);
+    expect(secret).toMatchObject({
+      name: 'secret-plans.txt',
+      is_public: false,
+      owner: { id: owner.user.id, email: 'uploader@example.com', phone: null },
+    });
+    expect(secret?.share_url).toMatch(/\/s\//);
+    expect(secret?.hashtags.sort()).toEqual(['internal', 'plans']);
+
+    const byOwner = await admin.admin.files.list.query({ owner_id: adminId });
+    expect(byOwner.results).toEqual([]);
+    const byTag = await admin.admin.files.list.query({ hashtag: '#Greeting' });
+    expect(byTag.results.map((f) => f.id)).toEqual([publicFile.id]);
+    const bySearch = await admin.admin.files.list.query({ search: 'quarterly' });
+    expect(bySearch.results.map((f) => f.id)).toEqual([privateFile.id]);
+
+    const first = await admin.admin.files.list.query({ limit: 1 });
+    expect(first.results).toHaveLength(1);
+    const second = await admin.admin.files.list.query({ limit: 1, cursor: first.next ?? '' });
+    expect(second.results).toHaveLength(1);
+    expect(second.results[0]?.id).not.toBe(first.results[0]?.id);
+
+    expect((await errorOf(user.admin.files.list.query({}))).code).toBe('forbidden');
+  });
+
+  it('lists every hashtag with its file count, and deletes one from all files', async () => {
+    const tags = await admin.admin.hashtags.list.query();
+    expect(tags.results.find((t) => t.name === 'internal')?.file_count).toBe(2);
+    expect(tags.results.find((t) => t.name === 'plans')?.file_count).toBe(1);
+    const searched = await admin.admin.hashtags.list.query({ search: 'gree' });
+    expect(searched.results.map((t) => t.name)).toEqual(['greeting']);
+
+    const deleted = await admin.admin.hashtags.delete.mutate({ name: '#Internal' });
+    expect(deleted).toEqual({ name: 'internal', unlinked: 2 });
+    const after = await admin.admin.hashtags.list.query();
+    expect(after.results.map((t) => t.name)).not.toContain('internal');
+    const mine = await app.api<{ hashtags: string[] }>('GET', `/api/files/${privateFile.id}/`, { token: owner.access });
+    expect(mine.body.hashtags).toEqual(['plans']);
+
+    const missing = await errorOf(admin.admin.hashtags.delete.mutate({ name: 'internal' }));
+    expect(missing.code).toBe('not_found');
+    expect((await errorOf(user.admin.hashtags.delete.mutate({ name: 'plans' }))).code).toBe('forbidden');
+    const entries = await admin.admin.audit.list.query({ action: 'hashtag.deleted' });
+    expect(entries.results[0]).toMatchObject({ target_id: 'internal', meta: { files: 2 }, actor_id: adminId });
+  });
+
+  it("deletes anyone's file through the files service: gone for the owner and for downloads, audited", async () => {
+    const result = await admin.admin.files.delete.mutate({ id: privateFile.id });
+    expect(result.detail).toBeTruthy();
+    expect((await app.api('GET', `/api/files/${privateFile.id}/`, { token: owner.access })).status).toBe(404);
+    expect(
+      (await fetch(`${app.url}/f/${privateFile.id}`, { headers: { authorization: `Bearer ${owner.access}` } })).status,
+    ).toBe(404);
+    expect((await errorOf(admin.admin.files.delete.mutate({ id: privateFile.id }))).code).toBe('not_found');
+    expect((await errorOf(user.admin.files.delete.mutate({ id: publicFile.id }))).code).toBe('forbidden');
+
+    const entries = await admin.admin.audit.list.query({ action: 'file.deleted' });
+    expect(entries.results[0]).toMatchObject({ actor_id: adminId, target_id: privateFile.id });
+    const counted = await admin.admin.users.get.query({ id: owner.user.id });
+    expect(counted).toMatchObject({ file_count: 1, bytes_used: publicFile.size });
+  });
+});
+
 describe('admin.audit', () => {
   it('records every admin change with the actor', async () => {
     const page = await admin.admin.audit.list.query({ action: 'user.' });
