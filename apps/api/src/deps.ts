@@ -67,7 +67,7 @@ export async function createDeps(config: Config, log: Logger, options: { jobsNam
     verifyFailPerIp: createLimiter(redis, { name: 'verify-ip', points: 100, durationSeconds: 3600 }),
   };
   const storage = createStorage(config);
-  const stats = createStatsService({ db, redis, log });
+  const stats = createStatsService({ db, redis, log, keys, config });
   const deps = { config, log, db, database, redis, keys, mailer, sms, limiters, storage, stats } as AppDeps;
   deps.jobs = createJobs(
     {

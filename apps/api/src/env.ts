@@ -59,6 +59,16 @@ const schema = z.object({
   ALLOW_SIGNUP: bool.default(true),
   JOBS_IN_PROCESS: bool.default(true),
   JOB_PROCESS_EVERY: z.string().default('5 seconds'),
+  /** How often delete-expired-files runs (an Agenda interval, one run across all processes). */
+  EXPIRY_INTERVAL: z.string().default('1 minute'),
+  /** Files deleted per batch by the expiry sweeper. */
+  EXPIRY_BATCH_SIZE: int(1, 10_000).default(500),
+  /** Storage objects with no row are removed once older than this (never races a fresh upload). */
+  ORPHAN_GRACE_SECONDS: int(0, 7 * 24 * 3600).default(3600),
+  /** How often flush-click-stats moves the live click counters into PostgreSQL. */
+  STATS_FLUSH_INTERVAL: z.string().default('1 minute'),
+  /** Lifetime of a cached statistics summary (it is also invalidated by every flush). */
+  STATS_CACHE_TTL_SECONDS: int(1, 86_400).default(300),
 });
 
 export type Env = z.infer<typeof schema>;

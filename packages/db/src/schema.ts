@@ -102,6 +102,31 @@ export interface UploadsTable {
   expires_at: Timestamp;
 }
 
+/** Click history per file and UTC day (flushed from the live counters). */
+export interface FileClickDailyTable {
+  file_id: string;
+  /** A pg date: written as 'YYYY-MM-DD'; select it as `day::text` (pg's default parser makes a local Date). */
+  day: ColumnType<string, string, string>;
+  clicks: BigInt8;
+  unique_visitors: BigInt8;
+}
+
+/** Lifetime click totals per file. */
+export interface FileClickTotalsTable {
+  file_id: string;
+  clicks: BigInt8;
+  unique_visitors: BigInt8;
+  last_click_at: Timestamp | null;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** Flush batches already applied, per file (idempotent flushing). */
+export interface StatsFlushAppliedTable {
+  batch_id: string;
+  file_id: string;
+  applied_at: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   otp_challenges: OtpChallengesTable;
@@ -112,6 +137,9 @@ export interface Database {
   hashtags: HashtagsTable;
   file_hashtags: FileHashtagsTable;
   uploads: UploadsTable;
+  file_click_daily: FileClickDailyTable;
+  file_click_totals: FileClickTotalsTable;
+  stats_flush_applied: StatsFlushAppliedTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -126,3 +154,5 @@ export type NewFile = Insertable<FilesTable>;
 export type FileUpdate = Updateable<FilesTable>;
 export type Hashtag = Selectable<HashtagsTable>;
 export type UploadRow = Selectable<UploadsTable>;
+export type FileClickDaily = Selectable<FileClickDailyTable>;
+export type FileClickTotals = Selectable<FileClickTotalsTable>;

@@ -7,6 +7,8 @@ import type { Mailer } from '../infra/mail.js';
 import type { RedisHandle } from '../infra/redis.js';
 import type { Keys } from '../infra/secrets.js';
 import type { SmsProvider } from '../infra/sms/index.js';
+import type { StatsService } from '../modules/stats/stats.types.js';
+import type { Storage } from '../storage/index.js';
 
 /** What every job handler may use. */
 export interface JobDeps {
@@ -17,6 +19,8 @@ export interface JobDeps {
   keys: Keys;
   mailer: Mailer;
   sms: SmsProvider;
+  storage: Storage;
+  stats: StatsService;
 }
 
 export interface JobSpec<S extends z.ZodType = z.ZodType> {

@@ -2,6 +2,7 @@ import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { adminRouter } from '../modules/admin/admin.router.js';
 import { authRouter } from '../modules/auth/auth.router.js';
 import { filesRouter, hashtagsRouter, publicRouter } from '../modules/files/files.router.js';
+import { statsRouter } from '../modules/stats/stats.router.js';
 import { router } from './init.js';
 
 export const appRouter = router({
@@ -10,6 +11,7 @@ export const appRouter = router({
   public: publicRouter,
   hashtags: hashtagsRouter,
   admin: adminRouter,
+  stats: statsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -8,6 +8,13 @@ export interface ClickEvent {
   at: Date;
 }
 
+export interface FlushResult {
+  /** Files whose pending counts reached PostgreSQL in this run. */
+  files: number;
+  /** Clicks moved into PostgreSQL in this run. */
+  clicks: number;
+}
+
 /** Click statistics: live counters in Redis (or memory), history in PostgreSQL. */
 export interface StatsService {
   /** Counts one click; never throws and never delays the download (failures are logged and measured). */
@@ -16,6 +23,11 @@ export interface StatsService {
   summaries(fileIds: string[]): Promise<Map<string, FileStats>>;
   /** Drops the cached statistics of deleted files. */
   forget(fileIds: string[]): Promise<void>;
+  /**
+   * Moves the pending counters into PostgreSQL (job flush-click-stats). Idempotent: a crash at any point
+   * neither loses nor double-counts a click; the next run finishes the work. `touch` is called between chunks.
+   */
+  flush(options?: { touch?: () => Promise<unknown> }): Promise<FlushResult>;
 }
 
 export const emptyStats = (): FileStats => ({ clicks: 0, unique_visitors: 0, last_click_at: null, daily: [] });

@@ -1,0 +1,160 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { audit } from '../infra/audit.js';
+import { deleteFiles } from '../modules/files/files.service.js';
+import { defineJob, type JobDeps } from './types.js';
+
+export interface SweepResult {
+  files: number;
+  uploads: number;
+  orphans: number;
+}
+
+const ORPHAN_CHUNK = 1_000;
+
+/**
+ * Deletes expired files in batches through deleteFiles (rows first, then bytes, then cached statistics),
+ * then abandoned tus uploads past their expiry, then storage objects that no row owns (older than
+ * ORPHAN_GRACE_SECONDS, so a fresh upload is never raced). Every step is idempotent and ordered so that a
+ * crash half-way only leaves work that the next run finishes: a row deleted before its bytes leaves an
+ * orphaned object, which step 3 removes.
+ */
+export async function sweepExpired(deps: JobDeps, touch: () => Promise<unknown> = async () => {}) {
+  const result: SweepResult = { files: 0, uploads: 0, orphans: 0 };
+  const batch = deps.config.EXPIRY_BATCH_SIZE;
+
+  // 1. Expired files. Expired files already answer 410 and are hidden from listings; this frees the space.
+  for (;;) {
+    const ids = (
+      await deps.db
+        .selectFrom('files')
+        .select('id')
+        .where('expires_at', '<=', sql<Date>`now()`)
+        .orderBy('expires_at')
+        .limit(batch)
+        .execute()
+    ).map((r) => r.id);
+    if (ids.length === 0) break;
+    const removed = await deleteFiles(deps, ids);
+    if (removed.length > 0) {
+      await audit(deps.db, {
+        actorId: null,
+        action: 'file.expired',
+        targetType: 'file',
+        targetId: removed.length === 1 ? removed[0] : undefined,
+        meta: { count: removed.length, ids: removed },
+      });
+    }
+    result.files += removed.length;
+    await touch();
+    if (ids.length < batch) break;
+  }
+
+  // 2. Abandoned tus uploads (past their tus expiry): the row, then `<id>` and `<id>.json`.
+  for (;;) {
+    const removed = await deps.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('uploads')
+        .select('id')
+        .where('expires_at', '<=', sql<Date>`now()`)
+        .orderBy('expires_at')
+        .limit(batch)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      if (rows.length === 0) return [];
+      return (
+        await trx
+          .deleteFrom('uploads')
+          .where(
+            'id',
+            'in',
+            rows.map((r) => r.id),
+          )
+          .returning('id')
+          .execute()
+      ).map((r) => r.id);
+    });
+    if (removed.length === 0) break;
+    // Never the bytes of a file that owns the same key (a finished upload whose row somehow stayed).
+    const owned = new Set(
+      (await deps.db.selectFrom('files').select('storage_key').where('storage_key', 'in', removed).execute()).map(
+        (r) => r.storage_key,
+      ),
+    );
+    await Promise.all(removed.filter((id) => !owned.has(id)).map((id) => deps.storage.delete(id)));
+    await audit(deps.db, {
+      actorId: null,
+      action: 'upload.expired',
+      targetType: 'upload',
+      meta: { count: removed.length, ids: removed },
+    });
+    result.uploads += removed.length;
+    await touch();
+    if (removed.length < batch) break;
+  }
+
+  // 3. Objects with no row in files or uploads (bytes left by a crash between row and object deletion,
+  // or by an interrupted write: `<key>.part`).
+  const cutoff = Date.now() - deps.config.ORPHAN_GRACE_SECONDS * 1000;
+  let chunk: string[] = [];
+  const orphaned: string[] = [];
+  const flushChunk = async () => {
+    const keys = chunk;
+    chunk = [];
+    const bases = [...new Set(keys.map((k) => k.replace(/\.part$/, '')))];
+    const [files, uploads] = await Promise.all([
+      deps.db.selectFrom('files').select('storage_key as key').where('storage_key', 'in', bases).execute(),
+      deps.db.selectFrom('uploads').select('id as key').where('id', 'in', bases).execute(),
+    ]);
+    const known = new Set([...files, ...uploads].map((r) => r.key));
+    const orphans = keys.filter((k) => !known.has(k.replace(/\.part$/, '')));
+    const failures: string[] = [];
+    await Promise.all(
+      orphans.map((key) =>
+        deps.storage.delete(key).then(
+          () => orphaned.push(key),
+          () => failures.push(key),
+        ),
+      ),
+    );
+    if (failures.length > 0) {
+      deps.log.warn(
+        { keys: failures.slice(0, 20), count: failures.length },
+        'delete-expired-files: orphans not removed',
+      );
+    }
+    await touch();
+  };
+  for await (const object of deps.storage.list()) {
+    if (object.modifiedAt.getTime() > cutoff) continue;
+    chunk.push(object.key);
+    if (chunk.length >= ORPHAN_CHUNK) await flushChunk();
+  }
+  if (chunk.length > 0) await flushChunk();
+  if (orphaned.length > 0) {
+    await audit(deps.db, {
+      actorId: null,
+      action: 'storage.orphans_removed',
+      meta: { count: orphaned.length, keys: orphaned.slice(0, 1_000) },
+    });
+  }
+  result.orphans = orphaned.length;
+  return result;
+}
+
+/** Every minute (EXPIRY_INTERVAL), one run across all processes. */
+export const deleteExpiredFilesJob = defineJob({
+  name: 'delete-expired-files',
+  schema: z.object({}),
+  // touch() after every batch renews the lock; 10 minutes covers the slowest single batch by far.
+  options: { concurrency: 1, lockLifetime: 10 * 60_000 },
+  every: (config) => config.EXPIRY_INTERVAL,
+  async handler(_data, deps, job) {
+    const started = Date.now();
+    const result = await sweepExpired(deps, () => job.touch());
+    if (result.files + result.uploads + result.orphans > 0) {
+      deps.log.info({ ...result, ms: Date.now() - started }, 'delete-expired-files: removed');
+    }
+  },
+});
