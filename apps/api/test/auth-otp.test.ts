@@ -256,6 +256,17 @@ describe('the code', () => {
 });
 
 describe('input validation', () => {
+  it('accepts the paths with and without the trailing slash', async () => {
+    const since = app.mail.items.length;
+    const res = await app.api('POST', '/api/otp-login', { body: { email: 'noslash@example.com' } });
+    expect(res.status).toBe(200);
+    const mail = await app.mail.wait((m) => m.to === 'noslash@example.com', { since });
+    const verified = await app.api('POST', '/api/verify-otp', {
+      body: { email: 'noslash@example.com', otp: codeFrom(mail.text) },
+    });
+    expect(verified.status).toBe(200);
+  });
+
   it.each([['12'], ['+1 555'], ['not a phone'], ['+99 123 456 789']])(
     'rejects phone %j with invalid_phone',
     async (phone) => {
