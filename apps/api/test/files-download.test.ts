@@ -130,6 +130,16 @@ describe('ETag', () => {
   });
 });
 
+describe('If-None-Match as RFC 9110 defines it', () => {
+  it('a list of tags, a weak tag, or * → 304 when one matches (weak comparison)', async () => {
+    const tag = `"${sha256(data)}"`;
+    for (const value of [`"other", ${tag}`, `W/${tag}`, '*']) {
+      const res = await download(`${app.url}/f/${pub.id}`, { 'if-none-match': value });
+      expect(res.status, value).toBe(304);
+    }
+  });
+});
+
 describe('Content-Disposition and types', () => {
   it('a non-ASCII name gets an RFC 6266 filename*=UTF-8 parameter and an ASCII fallback', async () => {
     const f = await createFile(app, alice.access, 'résumé', { is_public: 'true' }, 'Résumé – 日本.txt');

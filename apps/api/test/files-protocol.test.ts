@@ -168,6 +168,42 @@ describe('Content-Type of requests carrying bytes', () => {
   });
 });
 
+describe('creation-with-upload of a whole file', () => {
+  it('a POST carrying every byte → 201 with Location and Upload-Offset = length; the file exists once', async () => {
+    const body = Buffer.from('0123456789');
+    const res = await tusRaw(app, 'POST', '/uploads/', {
+      token: alice.access,
+      headers: {
+        'upload-length': '10',
+        'content-type': OFFSET,
+        'upload-metadata': encodeMetadata({ filename: 'whole.txt' }),
+      },
+      body,
+    });
+    const files = await app.deps.db
+      .selectFrom('files')
+      .select(['id', 'name'])
+      .where('name', '=', 'whole.txt')
+      .execute();
+    expect(files.length).toBe(1);
+    expect(res.status).toBe(201);
+    expect(res.headers.get('upload-offset')).toBe('10');
+    expect(res.headers.get('location')).toMatch(/\/uploads\/[0-9a-f-]{36}$/);
+    expect(res.headers.get('tus-resumable')).toBe('1.0.0');
+  });
+
+  it('a POST with Upload-Length: 0 → 201 and an empty file', async () => {
+    const res = await tusRaw(app, 'POST', '/uploads/', {
+      token: alice.access,
+      headers: { 'upload-length': '0', 'upload-metadata': encodeMetadata({ filename: 'zero.txt' }) },
+    });
+    expect(res.status).toBe(201);
+    const id = (res.headers.get('location') ?? '').split('/').pop() as string;
+    const row = await app.deps.db.selectFrom('files').select(['size']).where('id', '=', id).executeTakeFirst();
+    expect(Number(row?.size)).toBe(0);
+  });
+});
+
 describe('creation, expiration, HEAD and offsets', () => {
   it('Upload-Expires on creation is an RFC 7231 HTTP date about a day ahead', async () => {
     const res = await tusRaw(app, 'POST', '/uploads/', {

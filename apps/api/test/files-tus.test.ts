@@ -98,6 +98,28 @@ describe('uploads with tus-js-client', () => {
     expect(got.headers.get('etag')).toBe(`"${sha256(data)}"`);
   });
 
+  it('uploads an empty (0-byte) file', async () => {
+    const { fileId } = await tusUpload(app, alice.access, Buffer.alloc(0), { filename: 'empty.txt' });
+    const file = await getFile(alice.access, fileId);
+    expect(file.size).toBe(0);
+    expect(file.sha256).toBe(sha256(Buffer.alloc(0)));
+    const got = await download(`${app.url}/f/${fileId}`, bearer(alice.access));
+    expect(got.status).toBe(200);
+    expect(got.body.length).toBe(0);
+  });
+
+  it('uploads a small file in the creation request (uploadDataDuringCreation)', async () => {
+    const data = Buffer.from('sent with the POST');
+    const { fileId } = await tusUpload(
+      app,
+      alice.access,
+      data,
+      { filename: 'cwu.txt' },
+      { uploadDataDuringCreation: true },
+    );
+    expect((await getFile(alice.access, fileId)).sha256).toBe(sha256(data));
+  });
+
   it('uploads from a Node stream', async () => {
     const data = bytes(700_000);
     const { fileId } = await tusUpload(

@@ -47,6 +47,13 @@ export function parseRange(header: string | undefined, size: number): Range | nu
   return { start, end };
 }
 
+/** RFC 9110 §13.1.2: `*`, or any tag of the list equal to ours by weak comparison (W/ ignored). */
+export function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
 const notFound = () => new AppError('not_found', 'No such file.');
 
 /**
@@ -85,7 +92,7 @@ export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Pr
     if (isGet && (range === null || (range !== 'invalid' && range.start === 0))) {
       deps.stats.recordClick({ fileId: file.id, ip: req.ip, userAgent: req.headers['user-agent'], at: new Date() });
     }
-    if (etag && req.headers['if-none-match'] === etag) return reply.code(304).send();
+    if (etag && matchesIfNoneMatch(req.headers['if-none-match'], etag)) return reply.code(304).send();
     if (range === 'invalid') {
       return reply
         .code(416)
