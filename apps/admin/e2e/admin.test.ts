@@ -192,6 +192,13 @@ describe('admin console', () => {
     await alpha.getByRole('button', { name: 'Yes, delete' }).click();
     await flash('Deleted #alpha from 1 file.');
     await expect.poll(() => page.getByRole('rowheader', { name: '#alpha' }).count()).toBe(0);
+
+    await nav('Statistics').click();
+    await page.getByRole('heading', { name: 'Statistics' }).waitFor();
+    const files = await stack.deps.db.selectFrom('files').select('id').execute();
+    const card = page.locator('.card').filter({ has: page.getByText('Files', { exact: true }) });
+    expect(await card.locator('.card-value').textContent()).toBe(String(files.length));
+    await page.screenshot({ path: `${SHOTS}/stats.png`, fullPage: true });
   });
 
   it('refuses a non-admin who logs in: "admins only", and their new session is ended', async () => {

@@ -16,6 +16,7 @@ import { Route as AuthAuditRouteImport } from './routes/_auth/audit'
 import { Route as AuthFilesRouteImport } from './routes/_auth/files'
 import { Route as AuthHashtagsRouteImport } from './routes/_auth/hashtags'
 import { Route as AuthJobsRouteImport } from './routes/_auth/jobs'
+import { Route as AuthStatsRouteImport } from './routes/_auth/stats'
 import { Route as AuthUsersRouteImport } from './routes/_auth/users'
 
 const IndexRoute = IndexRouteImport.update({
@@ -52,6 +53,11 @@ const AuthJobsRoute = AuthJobsRouteImport.update({
   path: '/jobs',
   getParentRoute: () => AuthRoute,
 } as any)
+const AuthStatsRoute = AuthStatsRouteImport.update({
+  id: '/stats',
+  path: '/stats',
+  getParentRoute: () => AuthRoute,
+} as any)
 const AuthUsersRoute = AuthUsersRouteImport.update({
   id: '/users',
   path: '/users',
@@ -65,6 +71,7 @@ export interface FileRoutesByFullPath {
   '/files': typeof AuthFilesRoute
   '/hashtags': typeof AuthHashtagsRoute
   '/jobs': typeof AuthJobsRoute
+  '/stats': typeof AuthStatsRoute
   '/users': typeof AuthUsersRoute
 }
 export interface FileRoutesByTo {
@@ -74,6 +81,7 @@ export interface FileRoutesByTo {
   '/files': typeof AuthFilesRoute
   '/hashtags': typeof AuthHashtagsRoute
   '/jobs': typeof AuthJobsRoute
+  '/stats': typeof AuthStatsRoute
   '/users': typeof AuthUsersRoute
 }
 export interface FileRoutesById {
@@ -85,14 +93,30 @@ export interface FileRoutesById {
   '/_auth/files': typeof AuthFilesRoute
   '/_auth/hashtags': typeof AuthHashtagsRoute
   '/_auth/jobs': typeof AuthJobsRoute
+  '/_auth/stats': typeof AuthStatsRoute
   '/_auth/users': typeof AuthUsersRoute
 }
 export interface FileRouteTypes {
   fileRoutesByFullPath: FileRoutesByFullPath
   fullPaths:
-    '/' | '/login' | '/audit' | '/files' | '/hashtags' | '/jobs' | '/users'
+    | '/'
+    | '/login'
+    | '/audit'
+    | '/files'
+    | '/hashtags'
+    | '/jobs'
+    | '/stats'
+    | '/users'
   fileRoutesByTo: FileRoutesByTo
-  to: '/' | '/login' | '/audit' | '/files' | '/hashtags' | '/jobs' | '/users'
+  to:
+    | '/'
+    | '/login'
+    | '/audit'
+    | '/files'
+    | '/hashtags'
+    | '/jobs'
+    | '/stats'
+    | '/users'
   id:
     | '__root__'
     | '/'
@@ -102,6 +126,7 @@ export interface FileRouteTypes {
     | '/_auth/files'
     | '/_auth/hashtags'
     | '/_auth/jobs'
+    | '/_auth/stats'
     | '/_auth/users'
   fileRoutesById: FileRoutesById
 }
@@ -162,6 +187,13 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof AuthJobsRouteImport
       parentRoute: typeof AuthRoute
     }
+    '/_auth/stats': {
+      id: '/_auth/stats'
+      path: '/stats'
+      fullPath: '/stats'
+      preLoaderRoute: typeof AuthStatsRouteImport
+      parentRoute: typeof AuthRoute
+    }
     '/_auth/users': {
       id: '/_auth/users'
       path: '/users'
@@ -177,6 +209,7 @@ interface AuthRouteChildren {
   AuthFilesRoute: typeof AuthFilesRoute
   AuthHashtagsRoute: typeof AuthHashtagsRoute
   AuthJobsRoute: typeof AuthJobsRoute
+  AuthStatsRoute: typeof AuthStatsRoute
   AuthUsersRoute: typeof AuthUsersRoute
 }
 
@@ -185,6 +218,7 @@ const AuthRouteChildren: AuthRouteChildren = {
   AuthFilesRoute: AuthFilesRoute,
   AuthHashtagsRoute: AuthHashtagsRoute,
   AuthJobsRoute: AuthJobsRoute,
+  AuthStatsRoute: AuthStatsRoute,
   AuthUsersRoute: AuthUsersRoute,
 }
 

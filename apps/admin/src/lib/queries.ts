@@ -41,6 +41,10 @@ export const filesQuery = (filters: FileFilters) =>
 
 export const hashtagsQuery = (search?: string) => trpc.admin.hashtags.list.queryOptions({ search, limit: 1000 });
 
+export const overviewQuery = () => trpc.admin.overview.queryOptions(undefined, { refetchInterval: 30_000 });
+/** Click statistics of the whole instance (the stats module's own admin procedure). */
+export const clicksQuery = () => trpc.stats.overview.queryOptions(undefined, { refetchInterval: 60_000 });
+
 export const jobsQuery = () => trpc.admin.jobs.overview.queryOptions(undefined, { refetchInterval: 10_000 });
 
 export const meQuery = () => trpc.auth.me.queryOptions(undefined, { staleTime: 60_000 });

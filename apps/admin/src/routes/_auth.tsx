@@ -34,6 +34,7 @@ const sections = [
   { to: '/users', label: 'Users' },
   { to: '/files', label: 'Files' },
   { to: '/hashtags', label: 'Hashtags' },
+  { to: '/stats', label: 'Statistics' },
   { to: '/jobs', label: 'Jobs' },
   { to: '/audit', label: 'Audit log' },
 ] as const;

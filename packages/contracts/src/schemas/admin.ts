@@ -54,6 +54,7 @@ export const auditEntrySchema = z.object({
   actor_phone: z.string().nullable(),
   target_type: z.string().nullable(),
   target_id: z.string().nullable(),
+  target_label: z.string().nullable().describe("The target user's email or phone, when the target is a user"),
   meta: z.record(z.string(), z.unknown()),
   ip: z.string().nullable(),
   created_at: datetime,
@@ -144,6 +145,27 @@ export const adminHashtagDeleteOutput = z.object({
   unlinked: z.number().int().nonnegative().describe('How many files lost the hashtag'),
 });
 
+const count = z.number().int().nonnegative();
+
+export const adminOverviewOutput = z.object({
+  users: z.object({
+    total: count,
+    admins: count,
+    blocked: count,
+    active_30d: count.describe('Logged in during the last 30 days'),
+  }),
+  sessions_open: count,
+  files: z.object({
+    total: count,
+    public: count,
+    private: count,
+    expired: count.describe('Past their expiry, not yet swept'),
+    bytes: count,
+  }),
+  hashtags: count,
+  uploads_in_progress: count,
+});
+
 export type AdminUserDto = z.infer<typeof adminUserSchema>;
 export type AdminUserListInput = z.infer<typeof adminUserListInput>;
 export type AdminUserListOutput = z.infer<typeof adminUserListOutput>;
@@ -160,3 +182,4 @@ export type AdminFileListInput = z.infer<typeof adminFileListInput>;
 export type AdminFileListOutput = z.infer<typeof adminFileListOutput>;
 export type AdminHashtagDto = z.infer<typeof adminHashtagSchema>;
 export type AdminHashtagListInput = z.infer<typeof adminHashtagListInput>;
+export type AdminOverviewOutput = z.infer<typeof adminOverviewOutput>;

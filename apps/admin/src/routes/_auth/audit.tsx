@@ -123,7 +123,15 @@ function AuditPage() {
                 <td>
                   <code>{e.action}</code>
                 </td>
-                <td className="small">{e.target_type ? `${e.target_type} ${e.target_id ?? ''}` : '—'}</td>
+                <td className="small">
+                  {e.target_label ? (
+                    <span title={`${e.target_type} ${e.target_id}`}>{e.target_label}</span>
+                  ) : e.target_type ? (
+                    `${e.target_type} ${e.target_id ?? ''}`
+                  ) : (
+                    '—'
+                  )}
+                </td>
                 <td className="small">
                   {Object.keys(e.meta).length > 0 ? (
                     <code>{JSON.stringify(e.meta)}</code>

@@ -119,6 +119,10 @@ export function selectAudit(db: Db, f: AuditFilter) {
   let q = db
     .selectFrom('audit_log')
     .leftJoin('users', 'users.id', 'audit_log.actor_id')
+    // For entries about a user, the user's email/phone, so the log reads without looking ids up.
+    .leftJoin('users as target', (join) =>
+      join.on(sql<SqlBool>`audit_log.target_type = 'user' and target.id::text = audit_log.target_id`),
+    )
     .select([
       'audit_log.id',
       'audit_log.action',
@@ -127,6 +131,7 @@ export function selectAudit(db: Db, f: AuditFilter) {
       'users.phone as actor_phone',
       'audit_log.target_type',
       'audit_log.target_id',
+      sql<string | null>`coalesce(target.email, target.phone)`.as('target_label'),
       'audit_log.meta',
       'audit_log.ip',
       'audit_log.created_at',
@@ -169,4 +174,23 @@ export function selectHashtags(db: Db, f: { search?: string | undefined; limit: 
     .select(['hashtags.name', 'hashtags.created_at', sql<number>`count(file_hashtags.file_id)::int`.as('file_count')]);
   if (f.search) q = q.where('hashtags.name', 'like', likeContains(f.search));
   return q.orderBy(sql`count(file_hashtags.file_id)`, 'desc').orderBy('hashtags.name').limit(f.limit).execute();
+}
+
+/** Instance-wide counts, in one round trip. */
+export function selectOverview(db: Db) {
+  return db
+    .selectNoFrom([
+      sql<string>`(select count(*) from users)`.as('users'),
+      sql<string>`(select count(*) from users where role = 'admin')`.as('admins'),
+      sql<string>`(select count(*) from users where not is_active)`.as('blocked'),
+      sql<string>`(select count(*) from users where last_login_at > now() - interval '30 days')`.as('active_30d'),
+      sql<string>`(select count(*) from sessions where revoked_at is null and expires_at > now())`.as('sessions'),
+      sql<string>`(select count(*) from files)`.as('files'),
+      sql<string>`(select count(*) from files where is_public)`.as('public_files'),
+      sql<string>`(select count(*) from files where expires_at <= now())`.as('expired_files'),
+      sql<string>`(select coalesce(sum(size), 0) from files)`.as('bytes'),
+      sql<string>`(select count(*) from hashtags)`.as('hashtags'),
+      sql<string>`(select count(*) from uploads)`.as('uploads'),
+    ])
+    .executeTakeFirstOrThrow();
 }

@@ -8,6 +8,7 @@ import {
   adminHashtagDeleteOutput,
   adminHashtagListInput,
   adminHashtagListOutput,
+  adminOverviewOutput,
   adminRevokeSessionsOutput,
   adminSetActiveInput,
   adminSetRoleInput,
@@ -27,6 +28,11 @@ const actor = (ctx: { user: { id: string }; ip: string }) => ({ id: ctx.user.id,
 
 /** Admin console procedures (users, files, hashtags, statistics, jobs, audit log); all use adminProcedure. */
 export const adminRouter = router({
+  /** Instance-wide counts; click statistics are `stats.overview`. */
+  overview: adminProcedure
+    .input(z.void())
+    .output(adminOverviewOutput)
+    .query(({ ctx }) => admin.overview(ctx.deps)),
   users: router({
     list: adminProcedure
       .input(adminUserListInput)

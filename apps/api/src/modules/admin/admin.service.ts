@@ -4,6 +4,7 @@ import type {
   AdminFileListOutput,
   AdminHashtagDto,
   AdminHashtagListInput,
+  AdminOverviewOutput,
   AdminUserDto,
   AdminUserListInput,
   AdminUserListOutput,
@@ -28,6 +29,7 @@ import {
   fileOwners,
   selectAudit,
   selectHashtags,
+  selectOverview,
   selectUsers,
   type UserRow,
   UUID,
@@ -182,6 +184,7 @@ export async function listAudit(deps: Pick<AppDeps, 'db'>, input: AuditListInput
       actor_phone: r.actor_phone,
       target_type: r.target_type,
       target_id: r.target_id,
+      target_label: r.target_label,
       meta: r.meta ?? {},
       ip: r.ip,
       created_at: iso(r.created_at),
@@ -331,4 +334,23 @@ export async function deleteHashtag(deps: Pick<AppDeps, 'db'>, actor: Actor, raw
     return { name, unlinked: unlinked.length };
   });
   return result;
+}
+
+/** How big the instance is right now. */
+export async function overview(deps: Pick<AppDeps, 'db'>): Promise<AdminOverviewOutput> {
+  const r = await selectOverview(deps.db);
+  const n = (v: string | number | null) => Number(v ?? 0);
+  return {
+    users: { total: n(r.users), admins: n(r.admins), blocked: n(r.blocked), active_30d: n(r.active_30d) },
+    sessions_open: n(r.sessions),
+    files: {
+      total: n(r.files),
+      public: n(r.public_files),
+      private: n(r.files) - n(r.public_files),
+      expired: n(r.expired_files),
+      bytes: n(r.bytes),
+    },
+    hashtags: n(r.hashtags),
+    uploads_in_progress: n(r.uploads),
+  };
 }

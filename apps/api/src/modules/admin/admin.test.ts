@@ -250,6 +250,23 @@ describe('admin.files and admin.hashtags', () => {
     });
   });
 
+  it('gives instance-wide counts', async () => {
+    const o = await admin.admin.overview.query();
+    expect(o.files).toMatchObject({
+      total: 2,
+      public: 1,
+      private: 1,
+      expired: 0,
+      bytes: privateFile.size + publicFile.size,
+    });
+    expect(o.hashtags).toBe(3);
+    expect(o.users.admins).toBeGreaterThanOrEqual(1);
+    expect(o.users.total).toBeGreaterThan(o.users.admins);
+    expect(o.users.active_30d).toBeGreaterThan(0);
+    expect(o.sessions_open).toBeGreaterThan(0);
+    expect((await errorOf(user.admin.overview.query())).code).toBe('forbidden');
+  });
+
   it('counts files and bytes per user', async () => {
     const user = await admin.admin.users.get.query({ id: owner.user.id });
     expect(user.file_count).toBe(2);
@@ -335,7 +352,12 @@ describe('admin.audit', () => {
       expect(actions).toContain(action);
     }
     const blocked = page.results.find((e) => e.action === 'user.blocked');
-    expect(blocked).toMatchObject({ actor_id: adminId, actor_email: 'root@example.com', target_type: 'user' });
+    expect(blocked).toMatchObject({
+      actor_id: adminId,
+      actor_email: 'root@example.com',
+      target_type: 'user',
+      target_label: 'mallory@example.com',
+    });
     const role = page.results.find((e) => e.action === 'user.role_changed');
     expect(role?.meta).toMatchObject({ from: expect.any(String), to: expect.any(String) });
     // Refused changes leave no trace.
