@@ -11,6 +11,10 @@ export interface SweepResult {
 }
 
 const ORPHAN_CHUNK = 1_000;
+/** After each batch the sweep rests a quarter of the batch's time, so requests keep most of the database. */
+const REST_FRACTION = 0.25;
+const rest = (sinceMs: number) =>
+  new Promise((r) => setTimeout(r, Math.min(1_000, (Date.now() - sinceMs) * REST_FRACTION)));
 
 /**
  * Deletes expired files in batches through deleteFiles (rows first, then bytes, then cached statistics),
@@ -25,6 +29,7 @@ export async function sweepExpired(deps: JobDeps, touch: () => Promise<unknown> 
 
   // 1. Expired files. Expired files already answer 410 and are hidden from listings; this frees the space.
   for (;;) {
+    const batchStarted = Date.now();
     const ids = (
       await deps.db
         .selectFrom('files')
@@ -48,6 +53,7 @@ export async function sweepExpired(deps: JobDeps, touch: () => Promise<unknown> 
     result.files += removed.length;
     await touch();
     if (ids.length < batch) break;
+    await rest(batchStarted);
   }
 
   // 2. Abandoned tus uploads (past their tus expiry): the row, then `<id>` and `<id>.json`.

@@ -1,13 +1,5 @@
 import type { Redis } from 'ioredis';
-import {
-  DAY_MS,
-  DAY_SET_TTL_SECONDS,
-  dayCounts,
-  dayOf,
-  type LiveState,
-  type LiveStore,
-  type TakenCounts,
-} from './live-store.js';
+import { DAY_SET_TTL_SECONDS, dayCounts, type LiveState, type LiveStore, type TakenCounts } from './live-store.js';
 
 /** Moves pending → inflight per file (unless an unsettled inflight remains), returns the inflight hashes. */
 const TAKE = `
@@ -29,6 +21,20 @@ for i = 3, #ARGV do
   out[#out + 1] = redis.call('HGETALL', inf)
 end
 return out
+`;
+
+/**
+ * One click, atomically and in one round trip: the pending day count (before the dirty mark, so a flush in
+ * between never strands it), the dirty mark, lifetime and per-day HyperLogLogs, the last click time.
+ * KEYS: pending, dirty, unique, dayUnique, last. ARGV: day, fileId, visitor, dayTtl, atMs.
+ */
+const RECORD = `
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('PFADD', KEYS[3], ARGV[3])
+if redis.call('PFADD', KEYS[4], ARGV[3]) == 1 then redis.call('EXPIRE', KEYS[4], ARGV[4]) end
+redis.call('SET', KEYS[5], ARGV[5])
+return 1
 `;
 
 const OPEN_FLUSH = `
@@ -61,7 +67,15 @@ function values(results: [Error | null, unknown][] | null): unknown[] {
   });
 }
 
+type ClickClient = Redis & {
+  tagdropClick(
+    ...args: [string, string, string, string, string, string, string, string, string, string]
+  ): Promise<number>;
+};
+
 export function redisLiveStore(client: Redis, rootPrefix: string): LiveStore {
+  const clicks = client as ClickClient;
+  if (typeof clicks.tagdropClick !== 'function') client.defineCommand('tagdropClick', { numberOfKeys: 5, lua: RECORD });
   const prefix = `${rootPrefix}stats:`;
   const k = {
     pending: (id: string) => `${prefix}p:${id}`,
@@ -79,17 +93,18 @@ export function redisLiveStore(client: Redis, rootPrefix: string): LiveStore {
     kind: 'redis',
     available: () => client.status === 'ready',
     async record({ fileId, day, visitor, atMs }) {
-      // Order matters: the count lands before the dirty mark, so a flush in between never strands it.
-      values(
-        await client
-          .pipeline()
-          .hincrby(k.pending(fileId), day, 1)
-          .sadd(k.dirty, fileId)
-          .pfadd(k.unique(fileId), visitor)
-          .pfadd(k.dayUnique(fileId, day), visitor)
-          .expire(k.dayUnique(fileId, day), DAY_SET_TTL_SECONDS)
-          .set(k.last(fileId), String(atMs))
-          .exec(),
+      // EVALSHA (ioredis falls back to EVAL once per connection when the script is not cached).
+      await clicks.tagdropClick(
+        k.pending(fileId),
+        k.dirty,
+        k.unique(fileId),
+        k.dayUnique(fileId, day),
+        k.last(fileId),
+        day,
+        fileId,
+        visitor,
+        String(DAY_SET_TTL_SECONDS),
+        String(atMs),
       );
     },
     async read(ids) {
@@ -181,12 +196,16 @@ export function redisLiveStore(client: Redis, rootPrefix: string): LiveStore {
     },
     async forget(ids) {
       if (ids.length === 0) return;
-      const now = Date.now();
-      const keys: string[] = [];
-      for (const id of ids) {
-        keys.push(k.pending(id), k.inflight(id), k.last(id), k.unique(id), k.cache(id), k.version(id));
-        for (let d = -1; d <= 35; d++) keys.push(k.dayUnique(id, dayOf(now - d * DAY_MS)));
-      }
+      // Per-day HyperLogLogs are left to their TTL (35 days): keyed hashes only, and unreachable once the
+      // file is gone; deleting them would cost ~36 keys per file in large expiry sweeps.
+      const keys = ids.flatMap((id) => [
+        k.pending(id),
+        k.inflight(id),
+        k.last(id),
+        k.unique(id),
+        k.cache(id),
+        k.version(id),
+      ]);
       const pipe = client.pipeline();
       for (let i = 0; i < keys.length; i += 1000) pipe.unlink(...keys.slice(i, i + 1000));
       pipe.srem(k.dirty, ...ids);
