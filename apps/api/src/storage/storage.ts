@@ -1,6 +1,12 @@
 import type { Readable } from 'node:stream';
 import type { DataStore } from '@tus/utils';
 
+export interface UploadDigest {
+  sha256: string;
+  head: Buffer;
+  size: number;
+}
+
 export interface StoredObject {
   size: number;
   modifiedAt: Date;
@@ -25,6 +31,11 @@ export interface Storage {
   tusDataStore(options: { expirationPeriodInMilliseconds: number }): DataStore;
   /** Called once an upload is complete and owned by a file row (drops tus bookkeeping). */
   finalizeUpload(key: string): Promise<void>;
+  /**
+   * sha256 and first bytes of a finished tus upload, computed while its bytes arrived in this process;
+   * null when the upload was (partly) received elsewhere, so the caller reads the object once instead.
+   */
+  takeUploadDigest(key: string): Promise<UploadDigest | null>;
 }
 
 /** Keys are generated ids: letters, digits, dash and underscore only. */

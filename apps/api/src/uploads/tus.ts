@@ -14,6 +14,7 @@ import {
   parseFileMeta,
   uploadAllowance,
 } from '../modules/files/files.service.js';
+import { sniff } from '../modules/files/inspect.js';
 
 export const TUS_VERSION = '1.0.0';
 /** Unfinished uploads expire after a day (tus expiration extension). */
@@ -33,6 +34,8 @@ const tusError = (err: AppError) => {
  */
 export async function registerTus(app: FastifyInstance, deps: AppDeps): Promise<TusServer> {
   const users = new WeakMap<IncomingMessage, AuthUser>();
+  /** Whether the 413 limit of a request was the owner's remaining quota (not the size cap). */
+  const quotaBound = new WeakMap<IncomingMessage, boolean>();
   const userOf = (req: { runtime?: { node?: { req: IncomingMessage } } }) => {
     const raw = req.runtime?.node?.req;
     const user = raw && users.get(raw);
@@ -51,8 +54,12 @@ export async function registerTus(app: FastifyInstance, deps: AppDeps): Promise<
     namingFunction: () => randomUUID(),
     // Enforced while bytes arrive (PATCH and creation-with-upload): the size cap and the owner's quota.
     async maxSize(req, uploadId) {
+      // OPTIONS is unauthenticated (Tus-Max-Size): the global cap.
+      if (req.method === 'OPTIONS') return deps.config.MAX_UPLOAD_BYTES;
       const user = userOf(req as never);
       const allowance = await uploadAllowance(deps, user.id, uploadId ?? undefined);
+      const raw = (req as { runtime?: { node?: { req: IncomingMessage } } }).runtime?.node?.req;
+      if (raw) quotaBound.set(raw, allowance.remainingQuota < allowance.maxBytes);
       return Math.max(1, Math.min(allowance.maxBytes, allowance.remainingQuota));
     },
     async onIncomingRequest(req, uploadId) {
@@ -66,6 +73,9 @@ export async function registerTus(app: FastifyInstance, deps: AppDeps): Promise<
       if (!upload || upload.owner_id !== user.id) {
         throw tusError(new AppError('not_found', 'No such upload.'));
       }
+      // Termination: drop the row first, so the quota is free the moment the 204 arrives (the bytes follow;
+      // anything left behind by a crash is removed by the sweeper).
+      if (req.method === 'DELETE') await deps.db.deleteFrom('uploads').where('id', '=', uploadId).execute();
     },
     async onUploadCreate(req, upload) {
       const user = userOf(req as never);
@@ -103,7 +113,11 @@ export async function registerTus(app: FastifyInstance, deps: AppDeps): Promise<
       const user = userOf(req as never);
       const row = await deps.db.selectFrom('uploads').selectAll().where('id', '=', upload.id).executeTakeFirst();
       if (!row) throw tusError(new AppError('not_found', 'No such upload.'));
-      const inspected = await inspectStored(deps, upload.id);
+      const digest = await deps.storage.takeUploadDigest(upload.id);
+      const inspected =
+        digest && digest.size === upload.offset
+          ? { sha256: digest.sha256, mimeType: await sniff(digest.head), size: digest.size }
+          : await inspectStored(deps, upload.id);
       const meta = parseFileMetaLenient(row.metadata);
       const fileId = await commitContent(deps, {
         key: upload.id,
@@ -113,18 +127,28 @@ export async function registerTus(app: FastifyInstance, deps: AppDeps): Promise<
         meta,
         inspected,
       });
-      await deps.storage.finalizeUpload(upload.id);
+      // tus still reads the upload's bookkeeping after this hook (Upload-Expires of a POST): finalize on POST_FINISH.
       return { headers: { 'Tagdrop-File-Id': fileId } };
     },
-    onResponseError(_req, err) {
+    onResponseError(req, err) {
       if ('status_code' in err && typeof err.body === 'string' && err.body.startsWith('{')) return undefined;
       if ('status_code' in err && err.status_code === 413) {
-        return tusError(new AppError('payload_too_large', 'The upload is larger than allowed (size limit or quota).'));
+        const raw = (req as { runtime?: { node?: { req: IncomingMessage } } }).runtime?.node?.req;
+        return tusError(
+          raw && quotaBound.get(raw)
+            ? new AppError('quota_exceeded', 'Not enough quota left for this upload.')
+            : new AppError('payload_too_large', `Files are limited to ${deps.config.MAX_UPLOAD_BYTES} bytes.`),
+        );
       }
       if ('status_code' in err && err.status_code < 500) return undefined;
       deps.log.error({ err }, 'tus request failed');
       return tusError(new AppError('internal_error', 'Upload failed on our side.'));
     },
+  });
+  tus.on(EVENTS.POST_FINISH, (_req, _res, upload) => {
+    deps.storage
+      .finalizeUpload(upload.id)
+      .catch((err) => deps.log.error({ err, id: upload.id }, 'could not finalize upload'));
   });
   tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => {
     deps.db

@@ -64,16 +64,16 @@ async function toFileDto(deps: FilesDeps, file: FileWithTags, viewer: AuthUser |
   return dto as FileDto;
 }
 
-// Cursor: base64url("<created_at ISO>|<id>") of the last row of the page.
-const encodeCursor = (f: Pick<FileRow, 'created_at' | 'id'>) =>
-  Buffer.from(`${f.created_at.toISOString()}|${f.id}`).toString('base64url');
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+// Cursor: base64url("<created_at with microseconds>|<id>") of the last row of the page. PostgreSQL keeps
+// microseconds and a JS Date only milliseconds, so the timestamp travels as text.
+const encodeCursor = (f: { cursor_at: string; id: string }) =>
+  Buffer.from(`${f.cursor_at}|${f.id}`).toString('base64url');
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) {
+  if (!at || !id || !/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(at) || !/^[0-9a-f-]{36}$/.test(id)) {
     throw new AppError('validation_error', 'That cursor is not valid.', { fields: { cursor: ['Invalid cursor'] } });
   }
-  return { createdAt, id };
+  return { createdAt: at, id };
 }
 
 export type Scope = { kind: 'own'; user: AuthUser } | { kind: 'public' } | { kind: 'all' };
@@ -97,8 +97,11 @@ export async function listFiles(
   if (input.owner_id) q = q.where('files.owner_id', '=', input.owner_id);
   if (input.hashtag !== undefined) q = q.where((eb) => hasHashtag(eb, hashtag ?? ''));
   if (search) q = q.where((eb) => matchesSearch(eb, search));
-  if (cursor) q = q.where(sql<boolean>`(files.created_at, files.id) < (${cursor.createdAt}, ${cursor.id}::uuid)`);
+  if (cursor) {
+    q = q.where(sql<boolean>`(files.created_at, files.id) < (${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`);
+  }
   const rows = await q
+    .select(sql<string>`to_char(files.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_at'))
     .orderBy('files.created_at', 'desc')
     .orderBy('files.id', 'desc')
     .limit(limit + 1)
