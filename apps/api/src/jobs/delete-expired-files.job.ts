@@ -153,8 +153,9 @@ export async function sweepExpired(deps: JobDeps, touch: () => Promise<unknown> 
 export const deleteExpiredFilesJob = defineJob({
   name: 'delete-expired-files',
   schema: z.object({}),
-  // touch() after every batch renews the lock; 10 minutes covers the slowest single batch by far.
-  options: { concurrency: 1, lockLifetime: 10 * 60_000 },
+  // touch() after every batch (well under a second each) renews the lock; if a worker dies mid-run, another
+  // takes the job over 2 minutes later (a second run meanwhile would be harmless: every step is idempotent).
+  options: { concurrency: 1, lockLifetime: 2 * 60_000 },
   every: (config) => config.EXPIRY_INTERVAL,
   async handler(_data, deps, job) {
     const started = Date.now();

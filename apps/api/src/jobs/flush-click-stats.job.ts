@@ -9,7 +9,8 @@ import { defineJob } from './types.js';
 export const flushClickStatsJob = defineJob({
   name: 'flush-click-stats',
   schema: z.object({}),
-  options: { concurrency: 1, lockLifetime: 5 * 60_000 },
+  // touch() after every chunk of 500 files renews the lock.
+  options: { concurrency: 1, lockLifetime: 2 * 60_000 },
   every: (config) => config.STATS_FLUSH_INTERVAL,
   async handler(_data, deps, job) {
     const started = Date.now();

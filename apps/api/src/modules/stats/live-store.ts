@@ -42,6 +42,8 @@ export interface LiveStore {
   readonly kind: 'redis' | 'memory';
   /** False while Redis is disconnected: callers fail fast instead of queueing. */
   available(): boolean;
+  /** Waits (up to ms) for the connection: for background work started right after boot. */
+  whenAvailable(ms: number): Promise<boolean>;
   /** One click: pending day count, dirty mark, unique visitors (lifetime and day), last click. */
   record(click: LiveClick): Promise<void>;
   /** A consistent snapshot of the live state of these files (one atomic read). */

@@ -41,6 +41,7 @@ export function memoryLiveStore(): LiveStore {
   return {
     kind: 'memory',
     available: () => true,
+    whenAvailable: async () => true,
     async record({ fileId, day, visitor, atMs }) {
       const f = get(fileId);
       f.pending.set(day, (f.pending.get(day) ?? 0) + 1);

@@ -92,6 +92,19 @@ export function redisLiveStore(client: Redis, rootPrefix: string): LiveStore {
   return {
     kind: 'redis',
     available: () => client.status === 'ready',
+    whenAvailable(ms) {
+      if (client.status === 'ready') return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const done = (ok: boolean) => {
+          clearTimeout(timer);
+          client.off('ready', onReady);
+          resolve(ok);
+        };
+        const onReady = () => done(true);
+        const timer = setTimeout(() => done(false), ms);
+        client.on('ready', onReady);
+      });
+    },
     async record({ fileId, day, visitor, atMs }) {
       // EVALSHA (ioredis falls back to EVAL once per connection when the script is not cached).
       await clicks.tagdropClick(

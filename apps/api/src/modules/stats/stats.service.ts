@@ -209,7 +209,9 @@ export function createStatsService(deps: StatsDeps, options: { store?: LiveStore
     },
 
     async flush(opts = {}) {
-      if (!store.available()) throw new Error('click statistics: live store unavailable, flush postponed');
+      if (!(await store.whenAvailable(5_000))) {
+        throw new Error('click statistics: live store unavailable, flush postponed');
+      }
       const result = { files: 0, clicks: 0 };
       // Pass 1 finishes an interrupted flush (if any) or takes the dirty files; pass 2 takes what came meanwhile.
       for (let pass = 0; pass < 2; pass++) {
