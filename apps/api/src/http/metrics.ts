@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { statsMetrics } from '../modules/stats/stats.metrics.js';
 
 /** Prometheus metrics of one process, served at /metrics. */
 export function createMetrics() {
@@ -17,6 +18,7 @@ export function createMetrics() {
     labelNames: ['channel', 'outcome'] as const,
     registers: [registry],
   });
+  for (const metric of statsMetrics) registry.registerMetric(metric);
   return { registry, httpRequests, otpRequests };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -13,8 +13,13 @@ export const sendOtpPayload = z.object({
 });
 
 export function otpMessage(code: string, ttlSeconds: number) {
-  const minutes = Math.max(1, Math.round(ttlSeconds / 60));
-  const validity = `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  // Never promise more time than there is: 30 s is "30 seconds", 90 s is "1 minute 30 seconds".
+  const minutes = Math.floor(ttlSeconds / 60);
+  const seconds = ttlSeconds % 60;
+  const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const validity = [minutes > 0 ? unit(minutes, 'minute') : '', seconds > 0 ? unit(seconds, 'second') : '']
+    .filter(Boolean)
+    .join(' ');
   return {
     subject: `Your Tagdrop login code: ${code}`,
     text:

@@ -127,7 +127,9 @@ export function localStorage(root: string): Storage {
       }
     },
     async delete(key) {
-      await Promise.all([fs.rm(file(key), { force: true }), fs.rm(`${file(key)}.json`, { force: true })]);
+      // The object, its tus bookkeeping and a half-written multipart upload, whichever exist.
+      const base = file(key);
+      await Promise.all(['', '.json', '.part'].map((suffix) => fs.rm(`${base}${suffix}`, { force: true })));
     },
     async *list() {
       await ensureRoot();
@@ -138,7 +140,7 @@ export function localStorage(root: string): Storage {
         if (entry.name !== key && entry.name.endsWith('.json')) continue; // bookkeeping of an upload
         try {
           const st = await fs.stat(path.join(root, entry.name));
-          yield { key: entry.name === key ? key : entry.name, modifiedAt: st.mtime };
+          yield { key, modifiedAt: st.mtime };
         } catch {
           // vanished meanwhile
         }

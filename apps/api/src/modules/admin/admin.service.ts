@@ -200,8 +200,7 @@ const RECENT_FAILURES = 20;
  * other name still in agenda_jobs: counts by state as Agenda computes them, and the latest failures.
  */
 export async function jobsOverview(deps: Pick<AppDeps, 'jobs' | 'config'>): Promise<JobsOverviewOutput> {
-  const agenda = deps.jobs.agenda;
-  await agenda.ready;
+  const agenda = await deps.jobs.ready();
   const [overview, failed] = await Promise.all([
     agenda.getJobsOverview(),
     agenda.queryJobs({ state: 'failed', sort: { lastFinishedAt: 'desc' }, limit: RECENT_FAILURES }),

@@ -68,7 +68,7 @@ export const authRest =
           tags: ['auth'],
           summary: 'End the session (of the Bearer token, or of the refresh token in the body)',
           security: [{ bearer: [] }, {}],
-          body: logoutInput.optional(),
+          body: logoutInput.nullish(),
           response: { 200: detailOutput, ...errorResponses(401) },
         },
       },
