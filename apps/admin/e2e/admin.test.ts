@@ -52,7 +52,7 @@ describe('admin console', () => {
     await page.goto('/admin/jobs');
     await page.waitForURL(/\/admin\/login\?redirect=/);
     await page.getByRole('heading', { name: 'Tagdrop admin' }).waitFor();
-    expect(await page.getByRole('button', { name: 'Send code' }).isVisible()).toBe(true);
+    await expect.poll(() => page.getByRole('button', { name: 'Send code' }).isVisible()).toBe(true);
     await page.screenshot({ path: `${SHOTS}/login.png`, fullPage: true });
   });
 
@@ -70,8 +70,8 @@ describe('admin console', () => {
     await nav('Users').click();
     await page.getByRole('heading', { name: 'Users' }).waitFor();
     await row(alice).waitFor();
-    expect(await row(alice).getByText('Active').isVisible()).toBe(true);
-    expect(await row(adminEmail).getByText('you').isVisible()).toBe(true);
+    await expect.poll(() => row(alice).getByText('Active').isVisible()).toBe(true);
+    await expect.poll(() => row(adminEmail).getByText('you').isVisible()).toBe(true);
     // An admin cannot block or demote themselves.
     expect(await page.getByRole('button', { name: `Block ${adminEmail}` }).isDisabled()).toBe(true);
     expect(await page.getByRole('button', { name: `Remove admin role from ${adminEmail}` }).isDisabled()).toBe(true);
@@ -98,13 +98,13 @@ describe('admin console', () => {
     await page.getByLabel('Status').selectOption('blocked');
     await page.waitForURL(/status=blocked/);
     await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
-    expect(await row(mallory).isVisible()).toBe(true);
+    await expect.poll(() => row(mallory).isVisible()).toBe(true);
 
     await nav('Audit log').click();
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     const entry = page.getByRole('row').filter({ hasText: 'user.blocked' });
     await expect.poll(() => entry.count()).toBe(1);
-    expect(await entry.getByRole('link', { name: admin.email }).isVisible()).toBe(true);
+    await expect.poll(() => entry.getByRole('link', { name: admin.email }).isVisible()).toBe(true);
     await page.screenshot({ path: `${SHOTS}/audit.png`, fullPage: true });
 
     await nav('Users').click();
@@ -171,8 +171,8 @@ describe('admin console', () => {
     await page.getByRole('heading', { name: 'Files' }).waitFor();
     const notesRow = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: /notes\.txt/ }) });
     await notesRow.waitFor();
-    expect(await notesRow.getByText('Private').isVisible()).toBe(true);
-    expect(await notesRow.getByRole('link', { name: carol }).isVisible()).toBe(true);
+    await expect.poll(() => notesRow.getByText('Private').isVisible()).toBe(true);
+    await expect.poll(() => notesRow.getByRole('link', { name: carol }).isVisible()).toBe(true);
     expect(await page.locator('tbody tr').count()).toBe(2);
     await page.screenshot({ path: `${SHOTS}/files.png`, fullPage: true });
 
@@ -185,9 +185,9 @@ describe('admin console', () => {
     await nav('Hashtags').click();
     await page.getByRole('heading', { name: 'Hashtags' }).waitFor();
     const alpha = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: '#alpha' }) });
-    expect(await alpha.getByRole('link', { name: '1 files tagged #alpha' }).isVisible()).toBe(true);
+    await expect.poll(() => alpha.getByRole('link', { name: '1 files tagged #alpha' }).isVisible()).toBe(true);
     await alpha.getByRole('button', { name: 'Delete #alpha' }).click();
-    expect(await alpha.getByText('Remove #alpha from 1 file?').isVisible()).toBe(true);
+    await expect.poll(() => alpha.getByText('Remove #alpha from 1 file?').isVisible()).toBe(true);
     await page.screenshot({ path: `${SHOTS}/hashtags.png`, fullPage: true });
     await alpha.getByRole('button', { name: 'Yes, delete' }).click();
     await flash('Deleted #alpha from 1 file.');

@@ -77,7 +77,7 @@ describe('login', () => {
   it('redirects a logged-out visit to /files to login', async () => {
     await page.goto('/files');
     await page.waitForURL(/\/otp-login\?redirect=%2Ffiles/);
-    expect(await page.getByRole('button', { name: 'Send code' }).isVisible()).toBe(true);
+    await expect.poll(() => page.getByRole('button', { name: 'Send code' }).isVisible()).toBe(true);
   });
 });
 

@@ -126,7 +126,7 @@ describe('my files', () => {
     await page.waitForURL('**/tags/demo');
     await page.getByRole('heading', { name: 'Your files tagged #demo' }).waitFor();
     await expect.poll(() => cards().count()).toBe(2);
-    expect(await page.getByText('No public files are tagged #demo.').isVisible()).toBe(true);
+    await expect.poll(() => page.getByText('No public files are tagged #demo.').isVisible()).toBe(true);
   });
 });
 
@@ -164,7 +164,7 @@ describe('file detail', () => {
     const anonPage = await anon.newPage();
     await anonPage.goto('/');
     await anonPage.getByRole('link', { name: 'notes-renamed.txt', exact: true }).waitFor();
-    expect(await anonPage.getByText('Now with a better description').isVisible()).toBe(true);
+    await expect.poll(() => anonPage.getByText('Now with a better description').isVisible()).toBe(true);
     await anonPage.screenshot({ path: `${SHOTS}/gallery.png`, fullPage: true });
     await anon.close();
   });

@@ -1,5 +1,5 @@
 import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
-import type { AppRouter } from '../../../apps/api/src/trpc/router.js';
+import type { AppRouter } from './router-type.js';
 
 export type { AppRouter };
 

@@ -1,3 +1,5 @@
+import type { TRPC_ERROR_CODE_NUMBER } from '@trpc/server';
+
 /**
  * Every error the API returns carries one of these machine-readable codes, in
  * `{"error": {"code", "message", "fields"?}}` over REST and in `error.data.code` over tRPC.
@@ -42,3 +44,24 @@ export interface ErrorBody {
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && value in errorStatus;
 }
+
+/** `error.data` of a tRPC error from the Tagdrop API. */
+export type ApiErrorData = {
+  /** Machine-readable code (the same as REST's `error.code`). */
+  code: ErrorCode | 'bad_request';
+  httpStatus: number;
+  fields?: Record<string, string[]> | undefined;
+  /** Seconds to wait, for `rate_limited`. */
+  retryAfter?: number | undefined;
+  path?: string | undefined;
+  stack?: undefined;
+};
+
+/** The error shape of every tRPC error from the Tagdrop API. */
+// (Type aliases, not interfaces: tRPC requires the shape to be assignable to a plain record.)
+export type ApiErrorShape = {
+  message: string;
+  /** JSON-RPC error code. */
+  code: TRPC_ERROR_CODE_NUMBER;
+  data: ApiErrorData;
+};

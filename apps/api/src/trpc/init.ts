@@ -1,3 +1,4 @@
+import type { ApiErrorShape } from '@tagdrop/contracts';
 import { initTRPC } from '@trpc/server';
 import { z } from 'zod';
 import { AppError, fieldsFromZod, toTRPCError } from '../errors.js';
@@ -10,7 +11,7 @@ import type { Context } from './context.js';
 const t = initTRPC.context<Context>().create({
   // Never send stack traces to clients.
   isDev: false,
-  errorFormatter({ shape, error }) {
+  errorFormatter({ shape, error }): ApiErrorShape {
     const cause = error.cause;
     if (cause instanceof AppError) {
       return {
