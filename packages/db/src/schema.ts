@@ -100,6 +100,8 @@ export interface UploadsTable {
   metadata: ColumnType<Record<string, string | null>, string, string>;
   created_at: CreatedAt;
   expires_at: Timestamp;
+  /** Set when the last byte landed (the row stays until it expires, for HEAD). */
+  completed_at: Timestamp | null;
 }
 
 /** Click history per file and UTC day (flushed from the live counters). */

@@ -56,7 +56,8 @@ export async function sweepExpired(deps: JobDeps, touch: () => Promise<unknown> 
     await rest(batchStarted);
   }
 
-  // 2. Abandoned tus uploads (past their tus expiry): the row, then `<id>` and `<id>.json`.
+  // 2. Tus upload rows past their expiry: abandoned ones (the row, then `<id>` and `<id>.json`) and finished
+  // ones (the row and `<id>.json`; the bytes belong to a file).
   for (;;) {
     const removed = await deps.db.transaction().execute(async (trx) => {
       const rows = await trx
@@ -88,7 +89,8 @@ export async function sweepExpired(deps: JobDeps, touch: () => Promise<unknown> 
         (r) => r.storage_key,
       ),
     );
-    await Promise.all(removed.filter((id) => !owned.has(id)).map((id) => deps.storage.delete(id)));
+    // Finished uploads: only their tus bookkeeping goes; unfinished ones: everything.
+    await Promise.all(removed.map((id) => (owned.has(id) ? deps.storage.finalizeUpload(id) : deps.storage.delete(id))));
     await audit(deps.db, {
       actorId: null,
       action: 'upload.expired',

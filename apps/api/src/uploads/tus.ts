@@ -67,7 +67,7 @@ export async function registerTus(app: FastifyInstance, deps: AppDeps): Promise<
       if (req.method === 'POST') return;
       const upload = await deps.db
         .selectFrom('uploads')
-        .select(['owner_id'])
+        .select(['owner_id', 'completed_at'])
         .where('id', '=', uploadId)
         .executeTakeFirst();
       if (!upload || upload.owner_id !== user.id) {
@@ -75,7 +75,9 @@ export async function registerTus(app: FastifyInstance, deps: AppDeps): Promise<
       }
       // Termination: drop the row first, so the quota is free the moment the 204 arrives (the bytes follow;
       // anything left behind by a crash is removed by the sweeper).
-      if (req.method === 'DELETE') await deps.db.deleteFrom('uploads').where('id', '=', uploadId).execute();
+      if (req.method === 'DELETE' && !upload.completed_at) {
+        await deps.db.deleteFrom('uploads').where('id', '=', uploadId).execute();
+      }
     },
     async onUploadCreate(req, upload) {
       const user = userOf(req as never);
@@ -113,6 +115,7 @@ export async function registerTus(app: FastifyInstance, deps: AppDeps): Promise<
       const user = userOf(req as never);
       const row = await deps.db.selectFrom('uploads').selectAll().where('id', '=', upload.id).executeTakeFirst();
       if (!row) throw tusError(new AppError('not_found', 'No such upload.'));
+      if (row.completed_at) return { headers: { 'Tagdrop-File-Id': row.replaces_file_id ?? upload.id } };
       const digest = await deps.storage.takeUploadDigest(upload.id);
       const inspected =
         digest && digest.size === upload.offset
@@ -127,7 +130,8 @@ export async function registerTus(app: FastifyInstance, deps: AppDeps): Promise<
         meta,
         inspected,
       });
-      // tus still reads the upload's bookkeeping after this hook (Upload-Expires of a POST): finalize on POST_FINISH.
+      // The upload's row and bookkeeping stay until it expires: a client that lost this response asks HEAD,
+      // learns that the upload is complete, and does not send it all again.
       return { headers: { 'Tagdrop-File-Id': fileId } };
     },
     onResponseError(req, err) {
@@ -144,11 +148,6 @@ export async function registerTus(app: FastifyInstance, deps: AppDeps): Promise<
       deps.log.error({ err }, 'tus request failed');
       return tusError(new AppError('internal_error', 'Upload failed on our side.'));
     },
-  });
-  tus.on(EVENTS.POST_FINISH, (_req, _res, upload) => {
-    deps.storage
-      .finalizeUpload(upload.id)
-      .catch((err) => deps.log.error({ err, id: upload.id }, 'could not finalize upload'));
   });
   tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => {
     deps.db

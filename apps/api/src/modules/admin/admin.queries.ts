@@ -190,7 +190,7 @@ export function selectOverview(db: Db) {
       sql<string>`(select count(*) from files where expires_at <= now())`.as('expired_files'),
       sql<string>`(select coalesce(sum(size), 0) from files)`.as('bytes'),
       sql<string>`(select count(*) from hashtags)`.as('hashtags'),
-      sql<string>`(select count(*) from uploads)`.as('uploads'),
+      sql<string>`(select count(*) from uploads where completed_at is null)`.as('uploads'),
     ])
     .executeTakeFirstOrThrow();
 }

@@ -52,6 +52,7 @@ export async function bytesUsed(db: Db, ownerId: string, exceptUploadId?: string
       eb
         .selectFrom('uploads')
         .where('owner_id', '=', ownerId)
+        .where('completed_at', 'is', null)
         .$if(Boolean(exceptUploadId), (q) => q.where('id', '!=', exceptUploadId as string))
         .select(sql<string>`coalesce(sum(size), 0)`.as('s'))
         .as('uploads'),

@@ -222,6 +222,17 @@ export async function rotateLink(deps: FilesDeps, viewer: AuthUser, id: string, 
 export async function deleteFiles(deps: FilesDeps, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const removed = await deps.db.deleteFrom('files').where('id', 'in', ids).returning(['id', 'storage_key']).execute();
+  if (removed.length > 0) {
+    // The finished tus uploads that produced these bytes.
+    await deps.db
+      .deleteFrom('uploads')
+      .where(
+        'id',
+        'in',
+        removed.map((r) => r.storage_key),
+      )
+      .execute();
+  }
   await Promise.all(removed.map((r) => deps.storage.delete(r.storage_key)));
   await deps.stats.forget(removed.map((r) => r.id));
   return removed.map((r) => r.id);
@@ -346,7 +357,7 @@ export async function commitContent(
         })
         .where('id', '=', replacedId)
         .execute();
-      await trx.deleteFrom('uploads').where('id', '=', key).execute();
+      await trx.updateTable('uploads').set({ completed_at: new Date() }).where('id', '=', key).execute();
       return current;
     });
     if (!old) {
@@ -381,7 +392,7 @@ export async function commitContent(
       })
       .execute();
     await setFileHashtags(trx, args.newId, args.meta.hashtags ?? []);
-    await trx.deleteFrom('uploads').where('id', '=', key).execute();
+    await trx.updateTable('uploads').set({ completed_at: new Date() }).where('id', '=', key).execute();
   });
   await audit(deps.db, {
     actorId: args.ownerId,
