@@ -10,9 +10,9 @@ import './styles.css';
 
 // Logged out (here, in another tab, or because the session died): drop cached data and re-check the current
 // route, whose `_auth` guard then sends the person to the login page.
-let wasLoggedIn = auth.isLoggedIn();
+let wasLoggedIn = auth.hasSession();
 auth.subscribe(() => {
-  const now = auth.isLoggedIn();
+  const now = auth.hasSession();
   if (wasLoggedIn && !now) queryClient.clear();
   if (wasLoggedIn !== now) void router.invalidate();
   wasLoggedIn = now;

@@ -139,7 +139,7 @@ async function main() {
   await fs.rm(outDir, { recursive: true, force: true });
 
   // Compile the package with router-type.ts served as the expanded declaration.
-  const entryFiles = ['index.ts', 'client.ts', 'upload.ts'].map((f) => path.join(pkgDir, 'src', f));
+  const entryFiles = ['index.ts', 'client.ts', 'upload.ts', 'session.ts'].map((f) => path.join(pkgDir, 'src', f));
   const routerTypeFile = path.join(pkgDir, 'src/router-type.ts');
   const options: ts.CompilerOptions = {
     ...baseOptions,
@@ -184,7 +184,12 @@ async function main() {
     version: pkg.version,
     description: pkg.description,
     type: 'module',
-    exports: { '.': entry('index'), './client': entry('client'), './upload': entry('upload') },
+    exports: {
+      '.': entry('index'),
+      './client': entry('client'),
+      './upload': entry('upload'),
+      './session': entry('session'),
+    },
     dependencies: pkg.dependencies,
     peerDependencies: { '@trpc/server': pkg.devDependencies['@trpc/server'] },
     engines: { node: '>=20' },

@@ -42,8 +42,8 @@ describe('the published build (dist)', () => {
   it('is a package of ES modules and declarations, with its own package.json', async () => {
     const pkg = JSON.parse(await fs.readFile(path.join(dist, 'package.json'), 'utf8'));
     expect(pkg.name).toBe('@tagdrop/contracts');
-    expect(Object.keys(pkg.exports)).toEqual(['.', './client', './upload']);
-    for (const entry of ['index', 'client', 'upload']) {
+    expect(Object.keys(pkg.exports)).toEqual(['.', './client', './upload', './session']);
+    for (const entry of ['index', 'client', 'upload', 'session']) {
       await fs.access(path.join(dist, `${entry}.js`));
       await fs.access(path.join(dist, `${entry}.d.ts`));
     }

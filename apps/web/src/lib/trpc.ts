@@ -38,7 +38,7 @@ export const trpcClient = createTRPCClient<AppRouter>({
       retry({ error, attempts }) {
         if (attempts > 1) return false;
         const code = (error.data as { code?: string } | undefined)?.code;
-        if (!code || !AUTH_ERROR_CODES.has(code) || !auth.isLoggedIn()) return false;
+        if (!code || !AUTH_ERROR_CODES.has(code) || !auth.hasSession()) return false;
         void auth.refresh().catch(() => undefined);
         return true;
       },

@@ -53,7 +53,7 @@ function Settings() {
   const logout = useMutation(
     trpc.auth.logout.mutationOptions({
       onSettled: async () => {
-        auth.clear();
+        auth.forget();
         queryClient.clear();
         await navigate({ to: '/otp-login' });
       },

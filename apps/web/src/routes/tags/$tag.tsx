@@ -10,7 +10,7 @@ export const Route = createFileRoute('/tags/$tag')({
     const hashtag = params.tag;
     await Promise.all([
       context.queryClient.ensureInfiniteQueryData(publicFilesQuery({ hashtag })),
-      auth.isLoggedIn() ? context.queryClient.ensureInfiniteQueryData(myFilesQuery({ hashtag })) : null,
+      auth.hasSession() ? context.queryClient.ensureInfiniteQueryData(myFilesQuery({ hashtag })) : null,
     ]);
   },
   component: TagPage,
