@@ -116,3 +116,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     isProduction,
   };
 }
+
+/** For entry points: the validated Config, or a clear message naming the bad variable and exit code 78. */
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(78);
+    }
+    throw err;
+  }
+}

@@ -1,19 +1,10 @@
-import { ConfigError, loadConfig } from './env.js';
+import { loadConfigOrExit } from './env.js';
 import { createLogger } from './infra/logger.js';
 import { createServer } from './server.js';
 
 /** `npm start`: read env, start everything on one port, stop cleanly on SIGTERM/SIGINT. */
 async function main() {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(78);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const log = createLogger(config);
   const server = createServer(config, { log });
   const { port } = await server.start();

@@ -1,19 +1,10 @@
 import { createDeps } from './deps.js';
-import { ConfigError, loadConfig } from './env.js';
+import { loadConfigOrExit } from './env.js';
 import { createLogger } from './infra/logger.js';
 
 /** `npm run worker`: only the background jobs (Agenda), no HTTP. Run as many as you like. */
 async function main() {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(78);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const log = createLogger(config);
   const deps = await createDeps(config, log, { jobsName: `worker-${process.pid}` });
   await deps.jobs.start();

@@ -4,6 +4,7 @@
  * Twilio stand-in (speaking Twilio's Messages API wire format).
  */
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTestDatabase, type TestDatabase } from '@tagdrop/db/testing';
@@ -175,7 +176,12 @@ export const codeFrom = (text: string) => {
   return match[1];
 };
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  /** Serve the built SPAs (apps/web/dist, apps/admin/dist) as in production (for browser tests). */
+  serveSpas?: boolean;
+}
+
+export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const mail = new Inbox<ReceivedMail>();
   const sms = new Inbox<ReceivedSms>();
@@ -200,7 +206,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     JOB_PROCESS_EVERY: '1 second',
     ...env,
   });
-  const server = createServer(config, { serveSpas: false });
+  const server = createServer(config, { serveSpas: options.serveSpas ?? false });
   const { url } = await server.start();
 
   const api: TestApp['api'] = async (method, path, options = {}) => {
@@ -249,6 +255,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       await server.stop();
       await Promise.all([smtp.close(), receiver.close()]);
       await database.drop();
+      await rm(config.dataDir, { recursive: true, force: true });
     },
   };
 }
