@@ -105,14 +105,33 @@ export async function benchTransfer(options: { bytes?: number; rounds?: number }
     const up = { bare: [] as number[], tagdrop: [] as number[] };
     const down = { bare: [] as number[], tagdrop: [] as number[] };
     let fileId = '';
-    for (let i = 0; i < rounds; i++) {
+    // Each measurement starts with no dirty pages (sync), the two servers take turns going first, and each
+    // round's files are removed again, so neither side pays for the other's disk writeback.
+    const bareRound = async () => {
+      await run('sync', []);
       up.bare.push((await curlTusUpload(`${bareUploadUrl}/files`, source, bytes, [])).seconds);
-      const t = await curlTusUpload(`${app.url}/uploads/`, source, bytes, auth);
-      up.tagdrop.push(t.seconds);
-      fileId = t.location.split('/').pop() as string;
       await fs.rm(bareDir, { recursive: true, force: true });
       await fs.mkdir(bareDir);
+    };
+    const tagdropRound = async (keep: boolean) => {
+      await run('sync', []);
+      const t = await curlTusUpload(`${app.url}/uploads/`, source, bytes, auth);
+      up.tagdrop.push(t.seconds);
+      const id = t.location.split('/').pop() as string;
+      if (keep) fileId = id;
+      else await app.api('DELETE', `/api/files/${id}/`, { token: access });
+    };
+    for (let i = 0; i < rounds; i++) {
+      const last = i === rounds - 1;
+      if (i % 2 === 0) {
+        await bareRound();
+        await tagdropRound(last);
+      } else {
+        await tagdropRound(last);
+        await bareRound();
+      }
     }
+    await run('sync', []);
     const file = await app.api<{ sha256: string }>('GET', `/api/files/${fileId}/`, { token: access });
     if (file.status !== 200) throw new Error(`uploaded file not ready: ${file.status}`);
     for (let i = 0; i < rounds; i++) {
