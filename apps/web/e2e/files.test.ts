@@ -136,19 +136,24 @@ describe('file detail', () => {
     await card('notes.txt').getByRole('link', { name: 'notes.txt', exact: true }).click();
     await page.waitForURL(/\/files\/[0-9a-f-]{36}$/);
     await page.getByRole('heading', { name: 'notes.txt' }).waitFor();
-    // A download through the private link counts a click.
+    // A download through the private link counts a click, shown on the page after a reload.
+    await page.getByTestId('total-clicks').waitFor();
+    const before = Number(await page.getByTestId('total-clicks').textContent());
     const shareLink = await page.getByLabel('Share link').inputValue();
     const token = shareLink.split('/').pop();
     const download = await page.request.get(`/s/${token}`);
     expect(download.status()).toBe(200);
     expect(await download.text()).toContain('hello tagdrop');
+    await page.reload();
+    await expect
+      .poll(async () => Number(await page.getByTestId('total-clicks').textContent()), { timeout: 10_000 })
+      .toBe(before + 1);
 
     // The chart draws the last 30 days (one bar slot per day), with the totals above it.
     await page.locator('[data-testid=click-chart] svg.recharts-surface').waitFor();
     expect(
       await page.locator('[data-testid=click-chart] .recharts-xAxis .recharts-cartesian-axis-tick').count(),
     ).toBeGreaterThan(1);
-    expect(await page.getByTestId('total-clicks').textContent()).toMatch(/^\d+$/);
     await page.screenshot({ path: `${SHOTS}/detail.png`, fullPage: true });
 
     await page.getByLabel('Name', { exact: true }).fill('notes-renamed.txt');
