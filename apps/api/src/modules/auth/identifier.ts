@@ -22,7 +22,7 @@ export function normalizeEmail(raw: string): string {
 
 export function normalizePhone(raw: string, defaultRegion?: string): string {
   const phone = parsePhoneNumberFromString(raw.trim(), { defaultCountry: defaultRegion as CountryCode | undefined });
-  if (!phone || !phone.isPossible() || !phone.isValid()) {
+  if (!phone?.isPossible() || !phone.isValid()) {
     throw new AppError(
       'invalid_phone',
       'That is not a valid phone number. Use the international form, e.g. +14155552671.',
