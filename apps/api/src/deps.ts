@@ -18,7 +18,7 @@ export interface Limiters {
   otpPerIp: Limiter;
   /** OTP requests per email/phone per 15 minutes. */
   otpPerIdentifier: Limiter;
-  /** Failed verifications per email/phone per 15 minutes. */
+  /** Failed verifications per email/phone and client IP per 15 minutes. */
   verifyFailPerIdentifier: Limiter;
   /** Failed verifications per IP per hour. */
   verifyFailPerIp: Limiter;

@@ -55,7 +55,22 @@ const schema = z.object({
     .optional(),
   OTP_TTL_SECONDS: int(30, 600).default(300),
   OTP_IP_LIMIT: int(1, 100_000).default(60),
-  TRUST_PROXY: bool.default(false),
+  // false (default): X-Forwarded-For is ignored. true: proxies on loopback and private networks are trusted; a
+  // number: that many proxy hops; or a comma list of proxy addresses/CIDRs. Only entries appended by trusted
+  // proxies count, so a client cannot prepend a fake address.
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v): false | number | string[] => {
+      const value = v.trim().toLowerCase();
+      if (['', 'false', '0', 'no', 'off'].includes(value)) return false;
+      if (['true', 'yes', 'on'].includes(value)) return ['loopback', 'linklocal', 'uniquelocal'];
+      if (/^\d+$/.test(value)) return Number(value);
+      return value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    }),
   ALLOW_SIGNUP: bool.default(true),
   JOBS_IN_PROCESS: bool.default(true),
   JOB_PROCESS_EVERY: z.string().default('5 seconds'),

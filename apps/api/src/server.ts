@@ -56,6 +56,12 @@ const fastifyErrorCode = (status: number) =>
     }) as const
   )[status as 400] ?? 'validation_error';
 
+/** Fastify ignores a plain hop count (fails closed), so hops become a function of the hop index. */
+function trustProxyOption(value: Config['TRUST_PROXY']) {
+  if (typeof value === 'number') return (_address: string, hop: number) => hop < value;
+  return value;
+}
+
 export function createServer(config: Config, options: ServerOptions = {}): TagdropServer {
   const log = options.log ?? createLogger(config);
   let deps: AppDeps | undefined;
@@ -67,7 +73,7 @@ export function createServer(config: Config, options: ServerOptions = {}): Tagdr
     const metrics = createMetrics();
     const server = Fastify({
       loggerInstance: log as FastifyBaseLogger,
-      trustProxy: config.TRUST_PROXY,
+      trustProxy: trustProxyOption(config.TRUST_PROXY),
       routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
       bodyLimit: 1024 * 1024,
       requestTimeout: 0,

@@ -117,4 +117,13 @@ describe('per IP', () => {
     expectLimited(await requestOtp(proxied, { email: 'a3@example.com' }, from('203.0.113.1')), 3600);
     expect((await requestOtp(proxied, { email: 'b0@example.com' }, from('203.0.113.2'))).status).toBe(200);
   });
+
+  it('with TRUST_PROXY, an address the client prepends to X-Forwarded-For does not open a fresh bucket', async () => {
+    // Our proxy appends the real client address last; whatever the client wrote before it is not trusted.
+    const forged = (i: number) => ({ 'x-forwarded-for': `198.51.100.${i}, 203.0.113.50` });
+    for (let i = 0; i < 3; i++) {
+      expect((await requestOtp(proxied, { email: `c${i}@example.com` }, forged(i))).status).toBe(200);
+    }
+    expectLimited(await requestOtp(proxied, { email: 'c3@example.com' }, forged(3)), 3600);
+  });
 });

@@ -74,6 +74,11 @@ class HashingFileStore extends FileStore {
     return super.remove(id);
   }
 
+  /** Drops the running hash of an upload whose bytes are gone (expired, terminated, swept). */
+  forget(id: string): void {
+    this.running.delete(id);
+  }
+
   async takeDigest(id: string): Promise<UploadDigest | null> {
     const state = this.running.get(id);
     this.running.delete(id);
@@ -128,6 +133,7 @@ export function localStorage(root: string): Storage {
     async delete(key) {
       // The object, its tus bookkeeping and a half-written multipart upload, whichever exist.
       const base = file(key);
+      tusStore?.forget(key);
       await Promise.all(['', '.json', '.part'].map((suffix) => fs.rm(`${base}${suffix}`, { force: true })));
     },
     async *list() {

@@ -7,18 +7,19 @@ import { AppError, toErrorBody } from '../errors.js';
 import { requireUser } from '../http/request.js';
 import type { AuthUser } from '../modules/auth/auth.service.js';
 import {
-  assertWithinLimits,
   commitContent,
   getManagedFile,
   inspectStored,
   parseFileMeta,
+  reserveUpload,
+  UPLOAD_RESERVATION_MS,
   uploadAllowance,
 } from '../modules/files/files.service.js';
 import { sniff } from '../modules/files/inspect.js';
 
 export const TUS_VERSION = '1.0.0';
 /** Unfinished uploads expire after a day (tus expiration extension). */
-export const UPLOAD_EXPIRY_MS = 24 * 60 * 60 * 1000;
+export const UPLOAD_EXPIRY_MS = UPLOAD_RESERVATION_MS;
 const OFFSET_TYPE = 'application/offset+octet-stream';
 
 /** tus-compatible error: a status and a JSON body with our error code. */
@@ -46,7 +47,7 @@ export async function registerTus(app: FastifyInstance, deps: AppDeps): Promise<
   const tus = new TusServer({
     path: '/uploads',
     datastore: deps.storage.tusDataStore({ expirationPeriodInMilliseconds: UPLOAD_EXPIRY_MS }),
-    respectForwardedHeaders: deps.config.TRUST_PROXY,
+    respectForwardedHeaders: deps.config.TRUST_PROXY !== false,
     relativeLocation: false,
     disableTerminationForFinishedUploads: true,
     generateUrl: (_req, { proto, host, path, id }) =>
@@ -75,6 +76,15 @@ export async function registerTus(app: FastifyInstance, deps: AppDeps): Promise<
       }
       // Termination: drop the row first, so the quota is free the moment the 204 arrives (the bytes follow;
       // anything left behind by a crash is removed by the sweeper).
+      // A deferred length declared now replaces the worst-case reservation.
+      const declared = req.headers.get('upload-length');
+      if (req.method === 'PATCH' && declared && /^\d+$/.test(declared) && !upload.completed_at) {
+        await deps.db
+          .updateTable('uploads')
+          .set({ size: Number(declared) })
+          .where('id', '=', uploadId)
+          .execute();
+      }
       if (req.method === 'DELETE' && !upload.completed_at) {
         await deps.db.deleteFrom('uploads').where('id', '=', uploadId).execute();
       }
@@ -85,23 +95,19 @@ export async function registerTus(app: FastifyInstance, deps: AppDeps): Promise<
       try {
         const meta = parseFileMeta(raw);
         let replaces: string | null = null;
+        if (raw.file_id && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(raw.file_id)) {
+          throw new AppError('invalid_metadata', 'file_id must be the id of one of your files.');
+        }
         if (raw.file_id) {
           replaces = (await getManagedFile(deps, user, raw.file_id)).id;
         }
-        if (upload.size !== undefined) {
-          assertWithinLimits(upload.size, await uploadAllowance(deps, user.id));
-        }
-        await deps.db
-          .insertInto('uploads')
-          .values({
-            id: upload.id,
-            owner_id: user.id,
-            replaces_file_id: replaces,
-            size: upload.size ?? null,
-            metadata: JSON.stringify({ ...raw, filename: meta.name }),
-            expires_at: new Date(Date.now() + UPLOAD_EXPIRY_MS),
-          })
-          .execute();
+        await reserveUpload(deps, {
+          id: upload.id,
+          ownerId: user.id,
+          size: upload.size ?? null,
+          replaces,
+          metadata: { ...raw, filename: meta.name },
+        });
         return {};
       } catch (err) {
         if (err instanceof AppError)

@@ -119,11 +119,14 @@ export async function verifyOtp(
   meta: RequestMeta,
 ): Promise<VerifyOtpOutput> {
   const id = normalizeIdentifier(input, deps.config.DEFAULT_PHONE_REGION);
-  await deps.limiters.verifyFailPerIdentifier.check(id.value);
+  // Keyed on address and IP: a stranger's wrong guesses cannot lock the owner out. Guessing stays bounded by the
+  // 5 tries per code and the code requests per address.
+  const failKey = `${id.value}|${meta.ip}`;
+  await deps.limiters.verifyFailPerIdentifier.check(failKey);
   await deps.limiters.verifyFailPerIp.check(meta.ip);
 
   const fail = async () => {
-    await deps.limiters.verifyFailPerIdentifier.consume(id.value).catch(() => {});
+    await deps.limiters.verifyFailPerIdentifier.consume(failKey).catch(() => {});
     await deps.limiters.verifyFailPerIp.consume(meta.ip).catch(() => {});
     return invalidOtp();
   };
@@ -167,7 +170,7 @@ export async function verifyOtp(
   if (!user) throw invalidOtp();
   if (!user.is_active) throw new AppError('account_blocked', 'This account is blocked. Contact the administrator.');
 
-  await deps.limiters.verifyFailPerIdentifier.reset(id.value).catch(() => {});
+  await deps.limiters.verifyFailPerIdentifier.reset(failKey).catch(() => {});
   const loggedIn = await deps.db
     .updateTable('users')
     .set({ last_login_at: new Date() })

@@ -40,8 +40,16 @@ export function selectFiles(db: Db) {
     .$narrowType<{ hashtags: string[] }>();
 }
 
-/** Bytes a user holds: finished files plus the declared size of uploads in progress. */
-export async function bytesUsed(db: Db, ownerId: string, exceptUploadId?: string): Promise<number> {
+/**
+ * Bytes a user holds: finished files plus uploads in progress at their declared size (at `unknownSize`, the
+ * largest allowed file, while a tus upload has not declared its length yet).
+ */
+export async function bytesUsed(
+  db: Db,
+  ownerId: string,
+  unknownSize: number,
+  exceptUploadId?: string,
+): Promise<number> {
   const row = await db
     .selectNoFrom((eb) => [
       eb
@@ -54,7 +62,7 @@ export async function bytesUsed(db: Db, ownerId: string, exceptUploadId?: string
         .where('owner_id', '=', ownerId)
         .where('completed_at', 'is', null)
         .$if(Boolean(exceptUploadId), (q) => q.where('id', '!=', exceptUploadId as string))
-        .select(sql<string>`coalesce(sum(size), 0)`.as('s'))
+        .select(sql<string>`coalesce(sum(coalesce(size, ${unknownSize})), 0)`.as('s'))
         .as('uploads'),
     ])
     .executeTakeFirstOrThrow();

@@ -55,7 +55,16 @@ async function receiveMultipart(
         filename = part.filename;
         // Metadata fields sent before the file are validated before any byte is stored.
         const early = files.parseFileMeta({ ...fields, filename: fields.name ?? filename });
-        stored = await files.storeStream(deps, { owner: user, body: part.file, replaces, meta: early, ip: req.ip });
+        const length = Number(req.headers['content-length']);
+        stored = await files.storeStream(deps, {
+          owner: user,
+          body: part.file,
+          replaces,
+          meta: early,
+          ip: req.ip,
+          // The whole request's length bounds the file's: reserve that much quota while it streams.
+          sizeHint: Number.isFinite(length) && length > 0 ? length : undefined,
+        });
       } else if (typeof part.value === 'string') {
         fields[part.fieldname] = part.value;
       }

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FileDto, ListFilesInput, UpdateFileInput } from '@tagdrop/contracts';
 import type { Db, FileRow } from '@tagdrop/db';
@@ -70,10 +71,11 @@ const encodeCursor = (f: { cursor_at: string; id: string }) =>
   Buffer.from(`${f.cursor_at}|${f.id}`).toString('base64url');
 function decodeCursor(cursor: string): { createdAt: string; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!at || !id || !/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(at) || !/^[0-9a-f-]{36}$/.test(id)) {
+  const validId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id ?? '');
+  if (!at || !validId || !/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(at) || Number.isNaN(Date.parse(at))) {
     throw new AppError('validation_error', 'That cursor is not valid.', { fields: { cursor: ['Invalid cursor'] } });
   }
-  return { createdAt: at, id };
+  return { createdAt: at, id: id as string };
 }
 
 export type Scope = { kind: 'own'; user: AuthUser } | { kind: 'public' } | { kind: 'all' };
@@ -252,10 +254,50 @@ export async function deleteFile(deps: FilesDeps, viewer: AuthUser, id: string) 
 }
 
 /** Limits for one more upload by this user: the size cap and what is left of the quota. */
-export async function uploadAllowance(deps: FilesDeps, ownerId: string, exceptUploadId?: string) {
-  const used = await bytesUsed(deps.db, ownerId, exceptUploadId);
+export async function uploadAllowance(deps: FilesDeps, ownerId: string, exceptUploadId?: string, db: Db = deps.db) {
+  const used = await bytesUsed(db, ownerId, deps.config.MAX_UPLOAD_BYTES, exceptUploadId);
   return { maxBytes: deps.config.MAX_UPLOAD_BYTES, remainingQuota: Math.max(0, deps.config.USER_QUOTA_BYTES - used) };
 }
+
+/**
+ * Reserves room for an upload: checks the size cap and the quota and records the upload in one transaction
+ * serialised per owner, so parallel uploads cannot together overrun the quota. `size` null: not known yet (the
+ * reservation then counts as the largest allowed file until the length is declared).
+ */
+export async function reserveUpload(
+  deps: FilesDeps,
+  args: {
+    id: string;
+    ownerId: string;
+    size: number | null;
+    replaces: string | null;
+    metadata: Record<string, string | null>;
+  },
+) {
+  return deps.db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext(${`quota:${args.ownerId}`}))`.execute(trx);
+    const allowance = await uploadAllowance(deps, args.ownerId, undefined, trx);
+    if (args.size === null && allowance.remainingQuota === 0) {
+      throw new AppError('quota_exceeded', 'No quota left for another upload.');
+    }
+    assertWithinLimits(args.size ?? 0, allowance);
+    await trx
+      .insertInto('uploads')
+      .values({
+        id: args.id,
+        owner_id: args.ownerId,
+        replaces_file_id: args.replaces,
+        size: args.size,
+        metadata: JSON.stringify(args.metadata),
+        expires_at: new Date(Date.now() + UPLOAD_RESERVATION_MS),
+      })
+      .execute();
+    return allowance;
+  });
+}
+
+/** Unfinished uploads expire after a day (tus expiration extension); multipart reservations likewise. */
+export const UPLOAD_RESERVATION_MS = 24 * 60 * 60 * 1000;
 
 export function assertWithinLimits(size: number, allowance: { maxBytes: number; remainingQuota: number }) {
   if (size > allowance.maxBytes) {
@@ -414,30 +456,48 @@ export async function storeStream(
   args: {
     owner: AuthUser;
     body: Readable;
+    /** Upper bound of the size when known (the request's Content-Length). */
+    sizeHint?: number;
     replaces: string | null;
     meta: Partial<NewFileMeta> & { name: string };
     ip?: string;
   },
 ): Promise<string> {
   const key = randomUUID();
-  const allowance = await uploadAllowance(deps, args.owner.id);
+  const hint = args.sizeHint !== undefined ? Math.min(args.sizeHint, deps.config.MAX_UPLOAD_BYTES) : null;
+  const allowance = await reserveUpload(deps, {
+    id: key,
+    ownerId: args.owner.id,
+    size: hint,
+    replaces: args.replaces,
+    metadata: { filename: args.meta.name },
+  });
+  const limit = Math.min(allowance.maxBytes, allowance.remainingQuota);
   const quotaBound = allowance.remainingQuota < allowance.maxBytes;
   const inspector = new Inspector({
-    bytes: Math.min(allowance.maxBytes, allowance.remainingQuota),
+    bytes: limit,
     onLimit: () =>
       quotaBound
         ? new AppError('quota_exceeded', `Not enough quota left: ${allowance.remainingQuota} bytes remain.`)
         : new AppError('payload_too_large', `Files are limited to ${allowance.maxBytes} bytes.`),
   });
+  const abandon = async () => {
+    await deps.storage.delete(key);
+    await deps.db.deleteFrom('uploads').where('id', '=', key).execute();
+  };
   try {
-    await deps.storage.put(key, args.body.pipe(inspector));
+    // pipeline (not pipe): a client that goes away mid-upload fails the write, which frees the file handle.
+    await deps.storage.put(
+      key,
+      streamPipeline(args.body, inspector, () => {}),
+    );
     // A multipart parser may cut the file at its own size limit and end the stream normally: never commit that.
     if ((args.body as Readable & { truncated?: boolean }).truncated) {
       throw new AppError('payload_too_large', `Files are limited to ${allowance.maxBytes} bytes.`);
     }
   } catch (err) {
     args.body.resume();
-    await deps.storage.delete(key);
+    await abandon();
     throw err;
   }
   try {
@@ -452,7 +512,7 @@ export async function storeStream(
       actorIp: args.ip,
     });
   } catch (err) {
-    await deps.storage.delete(key);
+    await abandon();
     throw err;
   }
 }

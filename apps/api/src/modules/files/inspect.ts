@@ -66,8 +66,23 @@ const textStart = (head: Buffer) =>
 const HTML_START = /^<(!doctype html|html|head|script|iframe|h1|div|font|table|a|style|title|b|body|br|p|!--)[\s>]/;
 
 function isSvg(head: Buffer): boolean {
-  const start = textStart(head);
-  if (start.startsWith('<svg')) return true;
-  // <?xml ...?>, comments and a doctype may come first.
-  return /^(<\?xml[^>]*>|<!--[\s\S]*?-->|<!doctype[^>]*>|\s)*<svg[\s>]/.test(start);
+  const text = textStart(head);
+  // <?xml ...?>, comments and a doctype may come first: skip them in one linear pass (no backtracking regex,
+  // so a crafted upload cannot stall the event loop).
+  let i = 0;
+  for (;;) {
+    while (i < text.length && /\s/.test(text[i] as string)) i++;
+    const rest = text.slice(i, i + 9);
+    let end = -1;
+    if (rest.startsWith('<!--')) {
+      const close = text.indexOf('-->', i + 4);
+      end = close < 0 ? -1 : close + 3;
+    } else if (rest.startsWith('<?xml') || rest.startsWith('<!doctype')) {
+      const close = text.indexOf('>', i);
+      end = close < 0 ? -1 : close + 1;
+    }
+    if (end <= i) break;
+    i = end;
+  }
+  return /^<svg[\s>]/.test(text.slice(i, i + 5));
 }
