@@ -61,13 +61,14 @@ describe('a private file', () => {
         expect(rotated.share_url).not.toBe(got.share_url);
         priv = { ...priv, share_url: rotated.share_url };
       } else {
+        // One call at a time: a rejection must never sit un-awaited while an earlier call is checked.
         for (const call of [
-          client.files.get.query({ id: priv.id }),
-          client.files.update.mutate({ id: priv.id, description: 'hacked', is_public: true }),
-          client.files.rotateLink.mutate({ id: priv.id }),
-          client.files.delete.mutate({ id: priv.id }),
+          () => client.files.get.query({ id: priv.id }),
+          () => client.files.update.mutate({ id: priv.id, description: 'hacked', is_public: true }),
+          () => client.files.rotateLink.mutate({ id: priv.id }),
+          () => client.files.delete.mutate({ id: priv.id }),
         ]) {
-          expect((await trpcError(call)).status).toBe(expected[who]);
+          expect((await trpcError(call())).status).toBe(expected[who]);
         }
         const still = await trpc(app, owner.access).files.get.query({ id: priv.id });
         expect(still.is_public).toBe(false);
