@@ -15,10 +15,10 @@ import { registerDownloads } from './downloads/routes.js';
 import type { Config } from './env.js';
 import { AppError, toErrorBody } from './errors.js';
 import { createMetrics } from './http/metrics.js';
+import { optionalUser } from './http/request.js';
 import { mountSpas } from './http/spa.js';
 import { createLogger, type Logger } from './infra/logger.js';
 import { authRest } from './modules/auth/auth.rest.js';
-import { authenticate } from './modules/auth/auth.service.js';
 import { filesRest } from './modules/files/files.rest.js';
 import { createContextInner } from './trpc/context.js';
 import { type AppRouter, appRouter } from './trpc/router.js';
@@ -136,12 +136,9 @@ export function createServer(config: Config, options: ServerOptions = {}): Tagdr
             userAgent: req.headers['user-agent'],
             baseUrl: `${req.protocol}://${req.host}`,
           });
-          const header = req.headers.authorization;
-          if (!header) return base;
-          const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
           try {
-            if (!token) throw new AppError('invalid_token', 'Use "Authorization: Bearer <access token>".');
-            return { ...base, user: await authenticate(d, token) };
+            // A bad token is kept for later: public procedures still answer, protected ones throw it.
+            return { ...base, user: await optionalUser(d, req) };
           } catch (err) {
             if (err instanceof AppError) return { ...base, authError: err };
             throw err;

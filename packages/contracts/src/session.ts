@@ -5,7 +5,7 @@
  * tab, and a Web Lock across tabs (inside it the newest stored token is read again, as another tab may have
  * rotated it meanwhile). Used by both Tagdrop SPAs; usable by any browser integrator.
  */
-import { createTRPCClient, httpLink, isTRPCClientError } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpLink, isTRPCClientError, retryLink, type TRPCLink } from '@trpc/client';
 import type { AppRouter } from './router-type.js';
 import type { TokenPair } from './schemas/auth.js';
 
@@ -53,10 +53,18 @@ export interface BrowserSession {
   forget(): void;
   /** Called whenever the user logs in or out (in this tab or another). */
   subscribe(listener: () => void): () => void;
+  /**
+   * tRPC links for an app client: requests carry the current access token; on an auth error the tokens are
+   * refreshed once (shared by every request that failed together) and the request is retried once; a blocked
+   * account's session is forgotten.
+   */
+  links(): TRPCLink<AppRouter>[];
 }
 
-const codeOf = (err: unknown) =>
+/** The machine-readable code of a Tagdrop API error (`error.data.code`), if any. */
+export const errorCodeOf = (err: unknown): string | undefined =>
   isTRPCClientError(err) ? (err.data as { code?: string } | undefined)?.code : undefined;
+const codeOf = errorCodeOf;
 
 /** Seconds until the JWT expires, or undefined if it cannot be read. */
 function secondsLeft(jwt: string): number | undefined {
@@ -71,13 +79,14 @@ function secondsLeft(jwt: string): number | undefined {
 
 export function createBrowserSession(options: BrowserSessionOptions): BrowserSession {
   const { storageKey } = options;
+  const base = (options.url ?? '').replace(/\/+$/, '');
   const margin = options.refreshMarginSeconds ?? 20;
   let access: string | undefined;
   let refreshing: Promise<string | undefined> | null = null;
   const listeners = new Set<() => void>();
   // A bare client for refresh and logout: no auth header, so it can never recurse into a refresh.
   const bare = createTRPCClient<AppRouter>({
-    links: [httpLink({ url: `${(options.url ?? '').replace(/\/+$/, '')}/trpc` })],
+    links: [httpLink({ url: `${base}/trpc` })],
   });
 
   const read = (): string | null => {
@@ -170,6 +179,27 @@ export function createBrowserSession(options: BrowserSessionOptions): BrowserSes
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    links() {
+      return [
+        retryLink({
+          retry({ error, attempts }) {
+            const code = codeOf(error);
+            if (code === 'account_blocked') forget();
+            if (attempts > 1 || !code || !AUTH_ERROR_CODES.has(code) || !read()) return false;
+            // The retried request waits for this refresh in its headers() (accessToken shares it).
+            void session.refresh().catch(() => undefined);
+            return true;
+          },
+        }),
+        httpBatchLink({
+          url: `${base}/trpc`,
+          async headers() {
+            const token = await session.accessToken();
+            return token ? { authorization: `Bearer ${token}` } : {};
+          },
+        }),
+      ];
     },
   };
 

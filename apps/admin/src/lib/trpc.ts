@@ -1,15 +1,12 @@
 import type { AppRouter } from '@tagdrop/contracts/client';
+import { errorCodeOf } from '@tagdrop/contracts/session';
 import { QueryClient } from '@tanstack/react-query';
-import { createTRPCClient, httpBatchLink, isTRPCClientError, type TRPCLink } from '@trpc/client';
-import { observable, type Unsubscribable } from '@trpc/server/observable';
+import { createTRPCClient, isTRPCClientError } from '@trpc/client';
 import { createTRPCOptionsProxy } from '@trpc/tanstack-react-query';
-import { AUTH_ERROR_CODES, auth } from './auth';
+import { auth } from './auth';
 
 /** The machine-readable code of an API error (`error.data.code`), if any. */
-export function errorCode(err: unknown): string | undefined {
-  if (isTRPCClientError(err)) return (err.data as { code?: string } | undefined)?.code;
-  return undefined;
-}
+export const errorCode = errorCodeOf;
 
 /** A message fit to show a person: the first field message, else the error's own message. */
 export function errorMessage(err: unknown): string {
@@ -22,44 +19,6 @@ export function errorMessage(err: unknown): string {
   return 'Something went wrong.';
 }
 
-/**
- * On an auth error (expired or revoked access token): refresh once, shared by every request that failed
- * together, then retry the request once. A second failure goes to the caller (and the app logs out).
- */
-const refreshLink: TRPCLink<AppRouter> =
-  () =>
-  ({ op, next }) =>
-    observable((observer) => {
-      let sub: Unsubscribable | undefined;
-      let retried = false;
-      const attempt = () => {
-        const used = auth.current();
-        sub = next(op).subscribe({
-          next: (value) => observer.next(value),
-          complete: () => observer.complete(),
-          error: (err) => {
-            const code = errorCode(err);
-            if (retried || !code || !AUTH_ERROR_CODES.has(code) || !auth.hasSession()) {
-              // The session is gone (or the account blocked): forget it, and the app goes back to the login page.
-              if (code && (AUTH_ERROR_CODES.has(code) || code === 'account_blocked')) auth.forget();
-              observer.error(err);
-              return;
-            }
-            retried = true;
-            auth.refresh(used).then(
-              (token) => {
-                if (token) attempt();
-                else observer.error(err);
-              },
-              () => observer.error(err),
-            );
-          },
-        });
-      };
-      attempt();
-      return () => sub?.unsubscribe();
-    });
-
 export const queryClient = new QueryClient({
   defaultOptions: {
     queries: {
@@ -71,18 +30,7 @@ export const queryClient = new QueryClient({
   },
 });
 
-export const trpcClient = createTRPCClient<AppRouter>({
-  links: [
-    refreshLink,
-    httpBatchLink({
-      url: '/trpc',
-      async headers() {
-        const token = await auth.accessToken();
-        return token ? { authorization: `Bearer ${token}` } : {};
-      },
-    }),
-  ],
-});
+export const trpcClient = createTRPCClient<AppRouter>({ links: auth.links() });
 
 export const trpc = createTRPCOptionsProxy<AppRouter>({ client: trpcClient, queryClient });
 export type Trpc = typeof trpc;

@@ -1,18 +1,16 @@
-import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FileStore } from '@tus/file-store';
 import { ERRORS } from '@tus/utils';
-import { assertSafeKey, type Storage, type UploadDigest } from './storage.js';
+import { ContentDigest, type UploadDigest } from './digest.js';
+import { assertSafeKey, type Storage } from './storage.js';
 
-const HEAD_BYTES = 4100;
+/** An upload's digest so far, and the offset up to which it is valid. */
 interface Running {
   offset: number;
-  hash: Hash;
-  head: Buffer[];
-  headLength: number;
+  digest: ContentDigest;
 }
 
 /**
@@ -31,7 +29,7 @@ class HashingFileStore extends FileStore {
     this.running.delete(id);
     const state: Running | undefined =
       offset === 0
-        ? { offset: 0, hash: createHash('sha256'), head: [], headLength: 0 }
+        ? { offset: 0, digest: new ContentDigest() }
         : previous && previous.offset === offset
           ? previous
           : undefined;
@@ -40,14 +38,7 @@ class HashingFileStore extends FileStore {
       highWaterMark: 1024 * 1024,
       transform(chunk: Buffer, _enc, done) {
         received += chunk.length;
-        if (state) {
-          state.hash.update(chunk);
-          if (state.headLength < HEAD_BYTES) {
-            const part = chunk.subarray(0, HEAD_BYTES - state.headLength);
-            state.head.push(part);
-            state.headLength += part.length;
-          }
-        }
+        state?.digest.update(chunk);
         done(null, chunk);
       },
     });
@@ -82,8 +73,7 @@ class HashingFileStore extends FileStore {
   async takeDigest(id: string): Promise<UploadDigest | null> {
     const state = this.running.get(id);
     this.running.delete(id);
-    if (!state) return null;
-    return { sha256: state.hash.digest('hex'), head: Buffer.concat(state.head), size: state.offset };
+    return state ? state.digest.finish() : null;
   }
 }
 

@@ -1,11 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { DataStore } from '@tus/utils';
-
-export interface UploadDigest {
-  sha256: string;
-  head: Buffer;
-  size: number;
-}
+import type { UploadDigest } from './digest.js';
 
 export interface StoredObject {
   size: number;

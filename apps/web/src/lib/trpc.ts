@@ -1,14 +1,12 @@
 import type { AppRouter } from '@tagdrop/contracts/client';
+import { errorCodeOf } from '@tagdrop/contracts/session';
 import { QueryClient } from '@tanstack/react-query';
-import { createTRPCClient, httpBatchLink, isTRPCClientError, retryLink } from '@trpc/client';
+import { createTRPCClient, isTRPCClientError } from '@trpc/client';
 import { createTRPCOptionsProxy } from '@trpc/tanstack-react-query';
-import { AUTH_ERROR_CODES, auth } from './auth';
+import { auth } from './auth';
 
 /** The machine-readable code of an API error (`error.data.code`), if any. */
-export function errorCode(err: unknown): string | undefined {
-  if (isTRPCClientError(err)) return (err.data as { code?: string } | undefined)?.code;
-  return undefined;
-}
+export const errorCode = errorCodeOf;
 
 /** A message fit to show a person. */
 export function errorMessage(err: unknown): string {
@@ -31,27 +29,7 @@ export const queryClient = new QueryClient({
   },
 });
 
-export const trpcClient = createTRPCClient<AppRouter>({
-  links: [
-    // On an auth error: refresh once (shared by every request that failed together), then retry the request.
-    retryLink({
-      retry({ error, attempts }) {
-        if (attempts > 1) return false;
-        const code = (error.data as { code?: string } | undefined)?.code;
-        if (!code || !AUTH_ERROR_CODES.has(code) || !auth.hasSession()) return false;
-        void auth.refresh().catch(() => undefined);
-        return true;
-      },
-    }),
-    httpBatchLink({
-      url: '/trpc',
-      async headers() {
-        const token = await auth.accessToken();
-        return token ? { authorization: `Bearer ${token}` } : {};
-      },
-    }),
-  ],
-});
+export const trpcClient = createTRPCClient<AppRouter>({ links: auth.links() });
 
 export const trpc = createTRPCOptionsProxy<AppRouter>({ client: trpcClient, queryClient });
 export type Trpc = typeof trpc;

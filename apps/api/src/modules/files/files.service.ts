@@ -140,17 +140,30 @@ export async function getPublicFile(deps: FilesDeps, id: string, viewer: AuthUse
   return toFileDto(deps, file, viewer, baseUrl);
 }
 
-/** The private file behind a share link. */
+const isShareToken = (token: string) => /^[A-Za-z0-9_-]{20,64}$/.test(token);
+
+/** The private file behind a share link, as the API's file object. */
 export async function getSharedFile(deps: FilesDeps, token: string, viewer: AuthUser | null, baseUrl: string) {
-  const file = await findSharedFile(deps.db, token);
+  const file = isShareToken(token)
+    ? await selectFiles(deps.db)
+        .where('files.share_token', '=', token)
+        .where('files.is_public', '=', false)
+        .executeTakeFirst()
+    : undefined;
   if (!file) throw notFound();
   if (isExpired(file)) throw new AppError('gone', 'This file has expired.');
   return toFileDto(deps, file, viewer, baseUrl);
 }
 
-export function findSharedFile(db: Db, token: string) {
-  if (!/^[A-Za-z0-9_-]{20,64}$/.test(token)) return Promise.resolve(undefined);
-  return selectFiles(db).where('files.share_token', '=', token).where('files.is_public', '=', false).executeTakeFirst();
+/** The row behind a share link, for downloads (no hashtags needed on that path). */
+export async function findSharedFile(db: Db, token: string): Promise<FileRow | undefined> {
+  if (!isShareToken(token)) return undefined;
+  return db
+    .selectFrom('files')
+    .selectAll()
+    .where('share_token', '=', token)
+    .where('is_public', '=', false)
+    .executeTakeFirst();
 }
 
 export function parseExpiry(value: string | null | undefined, field = 'expires_at'): Date | null | undefined {

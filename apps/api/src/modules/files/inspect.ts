@@ -1,15 +1,10 @@
-import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
+import { ContentDigest } from '../../storage/digest.js';
 
-const SNIFF_BYTES = 4100;
-
-/** Hashes (sha256) and keeps the first bytes of whatever flows through, for content sniffing. */
+/** Digests (sha256, size, first bytes) whatever flows through, optionally failing past a byte limit. */
 export class Inspector extends Transform {
-  private readonly hash = createHash('sha256');
-  private head: Buffer[] = [];
-  private headLength = 0;
-  bytes = 0;
+  private readonly digest = new ContentDigest();
 
   /** With a limit, the stream fails with `onLimit()` as soon as more bytes than that flow through. */
   constructor(private readonly limit?: { bytes: number; onLimit: () => Error }) {
@@ -17,21 +12,17 @@ export class Inspector extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
-    this.bytes += chunk.length;
-    if (this.limit && this.bytes > this.limit.bytes) {
+    if (this.limit && this.digest.size + chunk.length > this.limit.bytes) {
       done(this.limit.onLimit());
       return;
     }
-    this.hash.update(chunk);
-    if (this.headLength < SNIFF_BYTES) {
-      this.head.push(chunk.subarray(0, SNIFF_BYTES - this.headLength));
-      this.headLength += Math.min(chunk.length, SNIFF_BYTES - this.headLength);
-    }
+    this.digest.update(chunk);
     done(null, chunk);
   }
 
   async result(): Promise<{ sha256: string; mimeType: string; size: number }> {
-    return { sha256: this.hash.digest('hex'), mimeType: await sniff(Buffer.concat(this.head)), size: this.bytes };
+    const { sha256, head, size } = this.digest.finish();
+    return { sha256, mimeType: await sniff(head), size };
   }
 }
 
