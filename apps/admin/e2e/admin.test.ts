@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { revokeUserSessions } from '../../api/src/modules/auth/sessions.service.js';
 import { loginThroughUi, SHOTS, type Stack, startStack, uniqueEmail } from './support.js';
 
 let stack: Stack;
@@ -245,11 +246,9 @@ describe('admin console', () => {
 
   it('sends an admin whose session is ended elsewhere back to the login page', async () => {
     const admin = await loginAsAdmin();
-    await stack.deps.db
-      .updateTable('sessions')
-      .set({ revoked_at: new Date(), revoked_reason: 'test' })
-      .where('user_id', '=', admin.id)
-      .execute();
+    // Ended the way the product ends sessions (another admin, a block, "log out everywhere"): every instance's
+    // session cache learns it at once, not only the database.
+    expect(await revokeUserSessions(stack.deps, admin.id, 'revoked_by_admin')).toBeGreaterThan(0);
     await nav('Audit log').click();
     await page.waitForURL(/\/admin\/login/);
     await page.getByRole('button', { name: 'Send code' }).waitFor();

@@ -4,11 +4,13 @@
  * SMTP server that receives the real login emails; plus a headless system Chromium driven by playwright-core.
  */
 import { randomBytes } from 'node:crypto';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import type { AppDeps } from '../../api/src/deps.js';
+import type { Browser, Page } from 'playwright-core';
+import type { AppDeps } from '../../api/src/deps.types.js';
 import { codeFrom, type Inbox, type ReceivedMail, startTestApp } from '../../api/test/harness.js';
+import { launchChromium } from '../../web/e2e/support.js';
 
-export const SHOTS = '/tmp/tagdrop-admin-e2e';
+/** Screenshots of the console's browser tests: CI keeps artifacts/ (see .ci/run). */
+export const SHOTS = new URL('../../../artifacts/screenshots/admin', import.meta.url).pathname;
 export const codeIn = codeFrom;
 
 export interface Stack {
@@ -41,18 +43,7 @@ export async function startStack(): Promise<Stack> {
   // The real API exactly as in production, serving the built console at /admin (see apps/api/test/harness.ts).
   const app = await startTestApp({ LOG_LEVEL: 'warn' }, { serveSpas: true });
   const { url } = app;
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
 
   return {
     url,
@@ -99,3 +90,6 @@ export async function loginThroughUi(page: Page, stack: Stack, email: string): P
 }
 
 export const uniqueEmail = (name: string) => `${name}-${randomBytes(3).toString('hex')}@example.com`;
+
+/** The CSP violation recorder shared with the user SPA's browser tests. */
+export { type CspWatch, watchCsp } from '../../web/e2e/support.js';

@@ -4,39 +4,9 @@
  * thread (its own event loop) with keep-alive connections. Ratio = on / off (goal >= 0.8).
  */
 import { randomBytes } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import type { StatsService } from '../src/modules/stats/stats.types.js';
 import { startTestApp } from '../test/harness.js';
-
-const LOAD = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { url, seconds, concurrency } = workerData;
-let done = 0, errors = 0;
-const end = Date.now() + seconds * 1000;
-async function loop() {
-  while (Date.now() < end) {
-    try {
-      const res = await fetch(url);
-      await res.arrayBuffer();
-      if (res.status === 200) done++; else errors++;
-    } catch { errors++; }
-  }
-}
-Promise.all(Array.from({ length: concurrency }, loop)).then(() => parentPort.postMessage({ done, errors }));
-`;
-
-function load(url: string, seconds: number, concurrency: number) {
-  return new Promise<{ done: number; errors: number }>((resolve, reject) => {
-    const worker = new Worker(LOAD, { eval: true, workerData: { url, seconds, concurrency } });
-    worker.once('message', (m) => {
-      resolve(m);
-      void worker.terminate();
-    });
-    worker.once('error', reject);
-  });
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+import { load, median } from './lib/load.js';
 
 export async function benchClicks(options: { seconds?: number; rounds?: number; concurrency?: number } = {}) {
   const seconds = options.seconds ?? Number(process.env.BENCH_SECONDS ?? 3);

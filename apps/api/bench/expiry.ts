@@ -61,8 +61,9 @@ export async function benchExpiry(options: { files?: number; objects?: boolean }
              md5(id::text || random()::text) || md5(random()::text), now() - interval '1 minute'
       from (select gen_random_uuid() as id, n from generate_series(1, ${count}) n) s`.execute(db);
     await sql`
-      insert into file_hashtags (file_id, hashtag_id)
-      select f.id, h.id from files f join hashtags h on h.name = 'bench' || (1 + abs(hashtext(f.id::text)) % 20)
+      insert into file_hashtags (file_id, hashtag_id, owner_id, is_public, created_at, expires_at)
+      select f.id, h.id, f.owner_id, f.is_public, f.created_at, f.expires_at
+      from files f join hashtags h on h.name = 'bench' || (1 + abs(hashtext(f.id::text)) % 20)
       where f.owner_id = ${owner.id}::uuid`.execute(db);
     const keys = (await db.selectFrom('files').select('storage_key').where('owner_id', '=', owner.id).execute()).map(
       (r) => r.storage_key,

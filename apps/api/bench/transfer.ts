@@ -16,10 +16,10 @@ import { FileStore } from '@tus/file-store';
 import { Server as TusServer } from '@tus/server';
 import { startTestApp } from '../test/harness.js';
 
-const run = promisify(execFile);
-const MiB = 1024 * 1024;
+export const run = promisify(execFile);
+export const MiB = 1024 * 1024;
 
-async function makeFile(file: string, bytes: number) {
+export async function makeFile(file: string, bytes: number) {
   const block = Buffer.alloc(MiB);
   for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((i * 2654435761) >>> 0, i);
   const handle = await fs.open(file, 'w');
@@ -32,12 +32,16 @@ const listen = (server: Server) =>
     server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
   );
 
-/** Creates a tus upload (POST) and sends the whole file in one streaming PATCH with curl; returns seconds. */
-async function curlTusUpload(
+/**
+ * Creates a tus upload (POST) and sends the whole file in one streaming PATCH with curl; returns seconds.
+ * `headers` go on both requests, `patchHeaders` on the PATCH only.
+ */
+export async function curlTusUpload(
   endpoint: string,
   file: string,
   size: number,
   headers: string[],
+  patchHeaders: string[] = [],
 ): Promise<{ seconds: number; location: string }> {
   const create = await fetch(endpoint, {
     method: 'POST',
@@ -57,6 +61,7 @@ async function curlTusUpload(
     'Content-Type: application/offset+octet-stream',
     'Expect:',
     ...headers,
+    ...patchHeaders,
   ]) {
     args.push('-H', h);
   }
@@ -75,7 +80,7 @@ async function curlDownload(url: string, headers: string[] = []): Promise<number
   return Number(seconds);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 export async function benchTransfer(options: { bytes?: number; rounds?: number } = {}) {
   const bytes = options.bytes ?? 1024 * MiB;

@@ -1,44 +1,23 @@
-import { createDb, type Db, migrateToLatest } from '@tagdrop/db';
+import { createDb, migrateToLatest } from '@tagdrop/db';
+import { type AppDeps, type Limiters, LOGIN_LIMITS, UNLOCK_LIMITS } from './deps.types.js';
 import type { Config } from './env.js';
-import { type DatabaseEndpoint, resolveDatabase } from './infra/database.js';
+import { resolveDatabase } from './infra/database.js';
 import type { Logger } from './infra/logger.js';
-import { createMailer, type Mailer } from './infra/mail.js';
-import { createLimiter, type Limiter } from './infra/rate-limit.js';
-import { createRedis, type RedisHandle } from './infra/redis.js';
-import { deriveKeys, type Keys, resolveSecretKey } from './infra/secrets.js';
-import { createSmsProvider, type SmsProvider } from './infra/sms/index.js';
-import { createJobs, type Jobs } from './jobs/agenda.js';
+import { createMailer } from './infra/mail.js';
+import { createLimiter } from './infra/rate-limit.js';
+import { createRedis } from './infra/redis.js';
+import { deriveKeys, resolveSecretKey } from './infra/secrets.js';
+import { createSmsProvider } from './infra/sms/index.js';
+import { createJobs } from './jobs/agenda.js';
 import { jobSpecs } from './jobs/registry.js';
+import { createSessionCache } from './modules/auth/session-cache.js';
 import { createStatsService } from './modules/stats/stats.service.js';
-import type { StatsService } from './modules/stats/stats.types.js';
-import { createStorage, type Storage } from './storage/index.js';
+import { createStorage } from './storage/index.js';
 
-export interface Limiters {
-  /** OTP requests per client IP per hour (OTP_IP_LIMIT). */
-  otpPerIp: Limiter;
-  /** OTP requests per email/phone per 15 minutes. */
-  otpPerIdentifier: Limiter;
-  /** Failed verifications per email/phone and client IP per 15 minutes. */
-  verifyFailPerIdentifier: Limiter;
-  /** Failed verifications per IP per hour. */
-  verifyFailPerIp: Limiter;
-}
-
-/** Everything the services share; built once per process. */
-export interface AppDeps {
-  config: Config;
-  log: Logger;
-  db: Db;
-  database: DatabaseEndpoint;
-  redis: RedisHandle;
-  keys: Keys;
-  mailer: Mailer;
-  sms: SmsProvider;
-  jobs: Jobs;
-  limiters: Limiters;
-  storage: Storage;
-  stats: StatsService;
-  close(): Promise<void>;
+/** The URL of the address a server listens on (a wildcard address as localhost). */
+export function listenUrl(host: string, port: number): string {
+  const name = ['', '0.0.0.0', '::', '[::]'].includes(host) ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${name}:${port}`;
 }
 
 export async function createDeps(config: Config, log: Logger, options: { jobsName?: string } = {}): Promise<AppDeps> {
@@ -57,18 +36,59 @@ export async function createDeps(config: Config, log: Logger, options: { jobsNam
     throw err;
   }
   const redis = createRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX, log);
+  // Commands are refused while not connected (no offline queue): give the first connection a moment.
+  if (!(await redis.whenReady(2_000))) log.warn('Redis is not reachable yet; logins answer 503 until it is');
   const keys = deriveKeys(await resolveSecretKey(config, log));
   const mailer = createMailer(config, log);
   const sms = createSmsProvider(config, log);
+  const L = LOGIN_LIMITS;
+  const window = L.windowSeconds;
   const limiters: Limiters = {
     otpPerIp: createLimiter(redis, { name: 'otp-ip', points: config.OTP_IP_LIMIT, durationSeconds: 3600 }),
-    otpPerIdentifier: createLimiter(redis, { name: 'otp-id', points: 5, durationSeconds: 15 * 60 }),
-    verifyFailPerIdentifier: createLimiter(redis, { name: 'verify-id', points: 10, durationSeconds: 15 * 60 }),
-    verifyFailPerIp: createLimiter(redis, { name: 'verify-ip', points: 100, durationSeconds: 3600 }),
+    otpPerAddressIp: createLimiter(redis, { name: 'otp-aip', points: L.requestsPerAddressIp, durationSeconds: window }),
+    otpPerAddress: createLimiter(redis, { name: 'otp-a', points: L.requestsPerAddress, durationSeconds: window }),
+    verifyFailPerAddressIp: createLimiter(redis, {
+      name: 'verify-aip',
+      points: L.wrongPerAddressIp,
+      durationSeconds: window,
+    }),
+    verifyFailPerAddress: createLimiter(redis, {
+      name: 'verify-a',
+      points: L.wrongPerAddress,
+      durationSeconds: window,
+    }),
+    verifyFailPerIp: createLimiter(redis, { name: 'verify-ip', points: L.wrongPerIpHour, durationSeconds: 3600 }),
+    passkeyPerIp: createLimiter(redis, { name: 'passkey-ip', points: 30, durationSeconds: 60 }),
+    unlockFailPerLinkIp: createLimiter(redis, {
+      name: 'unlock-lip',
+      points: UNLOCK_LIMITS.wrongPerLinkIp,
+      durationSeconds: 900,
+    }),
+    unlockFailPerLink: createLimiter(redis, {
+      name: 'unlock-l',
+      points: UNLOCK_LIMITS.wrongPerLinkHour,
+      durationSeconds: 3600,
+    }),
   };
   const storage = createStorage(config);
   const stats = createStatsService({ db, redis, log, keys, config });
-  const deps = { config, log, db, database, redis, keys, mailer, sms, limiters, storage, stats } as AppDeps;
+  const sessionCache = createSessionCache(redis);
+  const baseUrl = config.PUBLIC_URL ?? listenUrl(config.HOST, config.PORT);
+  const deps = {
+    config,
+    log,
+    db,
+    database,
+    redis,
+    keys,
+    mailer,
+    sms,
+    limiters,
+    sessionCache,
+    storage,
+    stats,
+    baseUrl,
+  } as AppDeps;
   deps.jobs = createJobs(
     {
       connectionString: database.url, // PGlite has no working LISTEN/NOTIFY over the socket: poll more often there.
@@ -87,9 +107,12 @@ export async function createDeps(config: Config, log: Logger, options: { jobsNam
     !config.SECRET_KEY && 'generated SECRET_KEY in DATA_DIR',
   ].filter(Boolean);
   if (defaults.length > 0) log.warn(`development defaults in use: ${defaults.join('; ')}`);
+  if (config.SMS_PROVIDER === 'none') log.info('SMS_PROVIDER=none: phone login is turned off');
 
-  deps.close = async () => {
-    await deps.jobs.stop().catch((err) => log.error({ err: String(err) }, 'stopping jobs failed'));
+  deps.close = async ({ deadline = Date.now() + 12_000 } = {}) => {
+    // Running jobs may finish until 2 s before the deadline (10 s at most); the rest closes at once.
+    const waitMs = Math.max(0, Math.min(10_000, deadline - Date.now() - 2_000));
+    await deps.jobs.stop({ waitMs }).catch((err) => log.error({ err: String(err) }, 'stopping jobs failed'));
     mailer.close();
     await redis.close();
     await db.destroy();

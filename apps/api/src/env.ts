@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseRedisUrl } from './infra/redis-url.js';
 
 /**
  * The only reader of process.env in the API. Every setting is validated once at start-up; a wrong value
@@ -18,12 +19,21 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(0, 65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
-  PUBLIC_URL: z.url().optional(),
+  PUBLIC_URL: optionalString.pipe(
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://files.example.com' })
+      .transform((v) => v.replace(/\/+$/, ''))
+      .optional(),
+  ),
   SECRET_KEY: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   DEBUG: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   DATABASE_URL: optionalString.pipe(z.url().optional()),
-  REDIS_URL: optionalString.pipe(z.url().optional()),
+  /** One server (`redis://…`, `rediss://…`) or a cluster (`redis+cluster://host:port,host:port`). */
+  REDIS_URL: optionalString.superRefine((value, ctx) => {
+    const target = value === undefined ? undefined : parseRedisUrl(value);
+    if (target instanceof Error) ctx.addIssue({ code: 'custom', message: target.message });
+  }),
   REDIS_KEY_PREFIX: z.string().default('tagdrop:'),
   DATA_DIR: z.string().default('./.data'),
   STORAGE_DIR: optionalString,
@@ -43,7 +53,8 @@ const schema = z.object({
   EMAIL_HOST_PASSWORD: optionalString,
   EMAIL_USE_TLS: bool.default(false),
   EMAIL_FROM: z.string().default('Tagdrop <no-reply@localhost>'),
-  SMS_PROVIDER: z.enum(['console', 'webhook', 'twilio']).default('console'),
+  /** console (development: texts go to the log), webhook, twilio, or none (phone login turned off). */
+  SMS_PROVIDER: z.enum(['console', 'webhook', 'twilio', 'none']).default('console'),
   SMS_WEBHOOK_URL: optionalString.pipe(z.url().optional()),
   TWILIO_ACCOUNT_SID: optionalString,
   TWILIO_AUTH_TOKEN: optionalString,
@@ -72,18 +83,53 @@ const schema = z.object({
         .filter(Boolean);
     }),
   ALLOW_SIGNUP: bool.default(true),
+  /** The admin console and admin procedures accept only sessions that began with a passkey. */
+  ADMIN_REQUIRE_PASSKEY: bool.default(false),
   JOBS_IN_PROCESS: bool.default(true),
+  /** On SIGTERM/SIGINT: how long requests and running jobs may take to finish before the process exits. */
+  SHUTDOWN_TIMEOUT_SECONDS: int(1, 3600).default(25),
   JOB_PROCESS_EVERY: z.string().default('5 seconds'),
   /** How often delete-expired-files runs (an Agenda interval, one run across all processes). */
   EXPIRY_INTERVAL: z.string().default('1 minute'),
   /** Files deleted per batch by the expiry sweeper. */
-  EXPIRY_BATCH_SIZE: int(1, 10_000).default(500),
+  EXPIRY_BATCH_SIZE: int(1, 20_000).default(5_000),
   /** Storage objects with no row are removed once older than this (never races a fresh upload). */
   ORPHAN_GRACE_SECONDS: int(0, 7 * 24 * 3600).default(3600),
   /** How often flush-click-stats moves the live click counters into PostgreSQL. */
   STATS_FLUSH_INTERVAL: z.string().default('1 minute'),
+  /** Bearer token that /metrics requires; unset: /metrics answers only on loopback. */
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** Extra origins (comma list) allowed to call the tus endpoint from a browser, besides PUBLIC_URL's. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const origins: string[] = [];
+      for (const item of v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
+        const parsed = URL.canParse(item) ? new URL(item) : undefined;
+        if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== item.replace(/\/$/, '')) {
+          ctx.addIssue({ code: 'custom', message: `"${item}" is not an origin like https://app.example.com` });
+          return z.NEVER;
+        }
+        origins.push(parsed.origin);
+      }
+      return origins;
+    }),
   /** Lifetime of a cached statistics summary (it is also invalidated by every flush). */
   STATS_CACHE_TTL_SECONDS: int(1, 86_400).default(300),
+  /** nginx: downloads are authorized and counted here, their bytes sent by nginx (X-Accel-Redirect); unset: off. */
+  DOWNLOAD_ACCEL: z
+    .enum(['nginx', 'off', ''])
+    .default('off')
+    .transform((v) => (v === 'nginx' ? ('nginx' as const) : undefined)),
+  /** The internal nginx location that maps to STORAGE_DIR (X-Accel-Redirect: <prefix><storage key>). */
+  DOWNLOAD_ACCEL_PREFIX: z
+    .string()
+    .regex(/^\/([A-Za-z0-9._~-]+\/)+$/, 'must be a path that starts and ends with /, e.g. /_protected/')
+    .default('/_protected/'),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -112,6 +158,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (isProduction && !e.SECRET_KEY) {
     throw new ConfigError('Invalid configuration:\n  SECRET_KEY: required when NODE_ENV=production');
   }
+  if (isProduction) {
+    // Production must deliver codes for real (the log fallbacks are for development only), and absolute links
+    // (share_url, download_url, tus Location) must never come from a request's Host header.
+    const missing = [
+      !e.PUBLIC_URL && '  PUBLIC_URL: required when NODE_ENV=production (e.g. https://files.example.com)',
+      !e.EMAIL_HOST &&
+        '  EMAIL_HOST: required when NODE_ENV=production (login codes are emailed; without an SMTP server they would only reach the log)',
+      e.SMS_PROVIDER === 'console' &&
+        '  SMS_PROVIDER: set webhook or twilio when NODE_ENV=production, or none to turn phone login off (console only writes texts to the log)',
+    ].filter(Boolean);
+    if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n${missing.join('\n')}`);
+  }
   if (e.SMS_PROVIDER === 'webhook' && !e.SMS_WEBHOOK_URL) {
     throw new ConfigError('Invalid configuration:\n  SMS_WEBHOOK_URL: required when SMS_PROVIDER=webhook');
   }
@@ -123,11 +181,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       );
     }
   }
-  const dataDir = path.resolve(e.DATA_DIR);
+  // Relative paths are relative to where the person ran npm (INIT_CWD: the repository root for `npm start`, although
+  // npm runs the API's script inside apps/api), else to the working directory.
+  const base = env.INIT_CWD || process.cwd();
+  const dataDir = path.resolve(base, e.DATA_DIR);
   return {
     ...e,
     dataDir,
-    storageDir: path.resolve(e.STORAGE_DIR ?? path.join(dataDir, 'files')),
+    storageDir: path.resolve(base, e.STORAGE_DIR ?? path.join(dataDir, 'files')),
     isProduction,
   };
 }

@@ -10,16 +10,20 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
-import { type AppDeps, createDeps } from './deps.js';
+import { createDeps, listenUrl } from './deps.js';
+import type { AppDeps } from './deps.types.js';
 import { registerDownloads } from './downloads/routes.js';
 import type { Config } from './env.js';
-import { AppError, toErrorBody } from './errors.js';
+import { AppError, isOutage, serviceUnavailable, toErrorBody, toTRPCError } from './errors.js';
 import { createMetrics } from './http/metrics.js';
 import { optionalUser } from './http/request.js';
+import { docsCsp, metricsAllowed, registerSecurityHeaders } from './http/security.js';
 import { mountSpas } from './http/spa.js';
 import { createLogger, type Logger } from './infra/logger.js';
 import { authRest } from './modules/auth/auth.rest.js';
+import { passkeysRest } from './modules/auth/passkeys.rest.js';
 import { filesRest } from './modules/files/files.rest.js';
+import { shareHead } from './modules/files/share-meta.js';
 import { createContextInner } from './trpc/context.js';
 import { type AppRouter, appRouter } from './trpc/router.js';
 import { registerTus } from './uploads/tus.js';
@@ -27,8 +31,11 @@ import { registerTus } from './uploads/tus.js';
 export interface TagdropServer {
   /** Listens on config.HOST:config.PORT (0 picks a free port) and returns the base URL. */
   start(): Promise<{ url: string; port: number }>;
-  /** Stops accepting requests, lets running ones finish, stops jobs, closes pools. */
-  stop(): Promise<void>;
+  /**
+   * Stops accepting requests, lets running ones finish (uploads in progress stop at a clean point and stay
+   * resumable), stops jobs, closes pools: all within timeoutMs (default SHUTDOWN_TIMEOUT_SECONDS).
+   */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
   /** Available after start(). */
   readonly deps: AppDeps;
   readonly app: FastifyInstance;
@@ -56,6 +63,22 @@ const fastifyErrorCode = (status: number) =>
     }) as const
   )[status as 400] ?? 'validation_error';
 
+/**
+ * Stops listening and waits for the requests in flight (Fastify answers 503 to any new one on a kept-alive
+ * connection, and its preClose hooks ask uploads to stop at a clean point). A connection is closed as soon as its
+ * last response is out; whatever is still open at `cutAt` (epoch ms) is cut.
+ */
+async function closeHttp(app: FastifyInstance, cutAt: number) {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+  const cut = setTimeout(() => app.server.closeAllConnections(), Math.max(0, cutAt - Date.now()));
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(cut);
+  }
+}
+
 /** Fastify ignores a plain hop count (fails closed), so hops become a function of the hop index. */
 function trustProxyOption(value: Config['TRUST_PROXY']) {
   if (typeof value === 'number') return (_address: string, hop: number) => hop < value;
@@ -81,10 +104,8 @@ export function createServer(config: Config, options: ServerOptions = {}): Tagdr
     server.setValidatorCompiler(validatorCompiler);
     server.setSerializerCompiler(serializerCompiler);
 
-    server.addHook('onRequest', async (_req, reply) => {
-      reply.header('x-content-type-options', 'nosniff');
-      reply.header('referrer-policy', 'no-referrer');
-    });
+    // Security headers of every response (CSP, nosniff, no-referrer, framing, HSTS behind https): http/security.ts.
+    await registerSecurityHeaders(server, config);
     server.addHook('onResponse', async (req, reply) => {
       metrics.httpRequests
         .labels(req.method, req.routeOptions.url ?? 'unmatched', String(reply.statusCode))
@@ -104,7 +125,8 @@ export function createServer(config: Config, options: ServerOptions = {}): Tagdr
         error = new AppError(fastifyErrorCode(err.statusCode), err.message);
       }
       const { status, body, headers } = toErrorBody(error);
-      if (status >= 500) req.log.error({ err }, 'request failed');
+      if (status === 503) req.log.warn({ err: err.message }, 'request failed: service unavailable');
+      else if (status >= 500) req.log.error({ err }, 'request failed');
       void reply.code(status).headers(headers).send(body);
     });
 
@@ -120,7 +142,9 @@ export function createServer(config: Config, options: ServerOptions = {}): Tagdr
       const ok = pg && redis;
       return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', postgres: pg, redis });
     });
-    server.get('/metrics', async (_req, reply) => {
+    server.get('/metrics', async (req, reply) => {
+      // Not found rather than forbidden: the endpoint does not reveal itself to strangers.
+      if (!metricsAllowed(config, req)) throw new AppError('not_found', 'Not found.');
       reply.header('content-type', metrics.registry.contentType);
       return metrics.registry.metrics();
     });
@@ -134,13 +158,13 @@ export function createServer(config: Config, options: ServerOptions = {}): Tagdr
             deps: d,
             ip: req.ip,
             userAgent: req.headers['user-agent'],
-            baseUrl: `${req.protocol}://${req.host}`,
           });
           try {
             // A bad token is kept for later: public procedures still answer, protected ones throw it.
             return { ...base, user: await optionalUser(d, req) };
           } catch (err) {
             if (err instanceof AppError) return { ...base, authError: err };
+            if (isOutage(err)) throw toTRPCError(serviceUnavailable(err));
             throw err;
           }
         },
@@ -165,15 +189,24 @@ export function createServer(config: Config, options: ServerOptions = {}): Tagdr
                 'REST API of Tagdrop. Log in with a one-time code (`/api/otp-login/`, `/api/verify-otp/`), then send ' +
                 '`Authorization: Bearer <access>`. Errors are `{"error": {"code", "message", "fields"?}}`.',
             },
-            servers: config.PUBLIC_URL ? [{ url: config.PUBLIC_URL }] : [],
+            // Filled in per request below: deps.baseUrl is known only once the server listens.
+            servers: [],
             components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
           },
           transform: jsonSchemaTransform,
           transformObject: jsonSchemaTransformObject,
         });
-        await api.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
-        api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
+        const withServers = (doc: object) => ({ ...doc, servers: [{ url: d.baseUrl }] });
+        await api.register(fastifySwaggerUi, {
+          routePrefix: '/docs',
+          staticCSP: docsCsp(config),
+          // The standalone layout's top bar draws an SVG logo with an inline <style>, which the CSP refuses.
+          uiConfig: { layout: 'BaseLayout' },
+          transformSpecification: withServers,
+        });
+        api.get('/openapi.json', { schema: { hide: true } }, async () => withServers(api.swagger() as object));
         await api.register(authRest(d));
+        await api.register(passkeysRest(d));
         await api.register(filesRest(d));
       },
       { prefix: '/api' },
@@ -181,7 +214,10 @@ export function createServer(config: Config, options: ServerOptions = {}): Tagdr
 
     await registerTus(server, d);
     await registerDownloads(server, d);
-    await mountSpas(server, { enabled: options.serveSpas !== false });
+    await mountSpas(server, {
+      enabled: options.serveSpas !== false,
+      shareHead: (token) => shareHead(d, token, d.baseUrl),
+    });
     return server;
   }
 
@@ -201,12 +237,18 @@ export function createServer(config: Config, options: ServerOptions = {}): Tagdr
       const address = await app.listen({ port: config.PORT, host: config.HOST });
       started = true;
       const port = (app.server.address() as { port: number }).port;
+      if (deps && !config.PUBLIC_URL) deps.baseUrl = listenUrl(config.HOST, port);
       log.info({ address, publicUrl: config.PUBLIC_URL }, 'tagdrop listening');
       return { url: `http://127.0.0.1:${port}`, port };
     },
-    async stop() {
-      if (app && started) await app.close();
-      await deps?.close();
+    async stop({ timeoutMs = config.SHUTDOWN_TIMEOUT_SECONDS * 1000 } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      if (app && started) {
+        started = false;
+        // Requests may finish until shortly before the deadline (what is left is for jobs and pools).
+        await closeHttp(app, deadline - Math.min(3_000, timeoutMs / 4));
+      }
+      await deps?.close({ deadline });
     },
   };
 }

@@ -1,6 +1,7 @@
 import { createDeps } from './deps.js';
 import { loadConfigOrExit } from './env.js';
 import { createLogger } from './infra/logger.js';
+import { onShutdownSignal } from './shutdown.js';
 
 /** `npm run worker`: only the background jobs (Agenda), no HTTP. Run as many as you like. */
 async function main() {
@@ -9,13 +10,7 @@ async function main() {
   const deps = await createDeps(config, log, { jobsName: `worker-${process.pid}` });
   await deps.jobs.start();
   log.info('worker started');
-  const shutdown = async () => {
-    log.info('worker stopping');
-    await deps.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown());
-  process.on('SIGINT', () => void shutdown());
+  onShutdownSignal(config, log, (timeoutMs) => deps.close({ deadline: Date.now() + timeoutMs }));
 }
 
 main().catch((err) => {

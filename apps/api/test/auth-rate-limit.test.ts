@@ -3,6 +3,7 @@
  * per IP (OTP_IP_LIMIT), per failed verification; X-Forwarded-For counts only with TRUST_PROXY.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopWhenIdle } from './auth-helpers.js';
 import { codeFrom, startTestApp, type TestApp } from './harness.js';
 
 type ErrorBody = { error: { code: string; message: string } };
@@ -10,17 +11,6 @@ type ErrorBody = { error: { code: string; message: string } };
 let app: TestApp;
 let ipLimited: TestApp;
 let proxied: TestApp;
-
-/** Stops an app once no job is running (agenda's drain can miss a job finishing and wait its full 10 s timeout). */
-async function stopWhenIdle(a: TestApp | undefined) {
-  if (!a) return;
-  for (let i = 0; i < 100; i++) {
-    const stats = await a.deps.jobs.agenda.getRunningStats().catch(() => undefined);
-    if (!stats || Number(stats.runningJobs) === 0) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  await a.stop();
-}
 
 beforeAll(async () => {
   [app, ipLimited, proxied] = await Promise.all([

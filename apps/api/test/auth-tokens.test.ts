@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { decodeJwt, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopWhenIdle } from './auth-helpers.js';
 import { startTestApp, type TestApp } from './harness.js';
 
 type ErrorBody = { error: { code: string; message: string } };
@@ -20,14 +21,7 @@ beforeAll(async () => {
   claims = { sub: String(decoded.sub), sid: String(decoded.sid), role: String(decoded.role) };
 });
 afterAll(async () => {
-  if (!app) return;
-  // Agenda's drain can miss a job finishing and wait its whole timeout: stop once no job runs.
-  for (let i = 0; i < 100; i++) {
-    const stats = await app.deps.jobs.agenda.getRunningStats().catch(() => undefined);
-    if (!stats || Number(stats.runningJobs) === 0) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  await app.stop();
+  await stopWhenIdle(app);
 });
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');

@@ -64,6 +64,22 @@ describe('typed client (@tagdrop/contracts)', () => {
     const publicFiles = await anonymous.public.list.query({});
     expect(publicFiles.results.map((f) => f.id)).toEqual([streamed.id]);
 
+    // Parallel parts (tus concatenation): one file, the same bytes, one progress running to the total.
+    const big = Buffer.from(Array.from({ length: 700_000 }, (_, i) => (i * 31) % 251));
+    const partsProgress: number[] = [];
+    const joined = await uploadFile(
+      client,
+      big,
+      { filename: 'joined.bin', hashtags: ['parts'] },
+      { parallel: 3, onProgress: (sentBytes, total) => partsProgress.push(sentBytes / total) },
+    );
+    expect(joined).toMatchObject({ name: 'joined.bin', size: big.length, hashtags: ['parts'] });
+    const joinedBytes = await fetch(joined.share_url as string);
+    expect(Buffer.from(await joinedBytes.arrayBuffer()).equals(big)).toBe(true);
+    expect(partsProgress.at(-1)).toBe(1);
+    expect((await client.files.list.query({ hashtag: 'parts' })).results.map((f) => f.id)).toEqual([joined.id]);
+    await expect(uploadFile(client, Readable.from([big]), {}, { parallel: 2 })).rejects.toThrow(/parallel/);
+
     await client.files.delete.mutate({ id: file.id });
     await expect(client.files.get.query({ id: file.id })).rejects.toMatchObject({ data: { code: 'not_found' } });
   });

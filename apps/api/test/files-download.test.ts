@@ -59,7 +59,7 @@ describe('GET and HEAD', () => {
       expect(get.headers.get('etag')).toBe(`"${sha256(data)}"`);
       expect(get.headers.get('accept-ranges')).toBe('bytes');
       expect(get.headers.get('x-content-type-options')).toBe('nosniff');
-      expect(get.headers.get('content-security-policy')).toBe('sandbox');
+      expect(get.headers.get('content-security-policy')).toBe("sandbox; frame-ancestors 'none'");
       expect(get.headers.get('content-type')).toBe('application/octet-stream');
       // RFC 6266: a token or a quoted string.
       expect(get.headers.get('content-disposition')).toMatch(/^attachment; filename=("data\.bin"|data\.bin)$/);
@@ -172,7 +172,7 @@ describe('Content-Disposition and types', () => {
       const res = await download(`${app.url}/f/${f.id}`);
       expect(res.headers.get('content-disposition')).toMatch(new RegExp(`^${disposition}(;|$)`));
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-      expect(res.headers.get('content-security-policy')).toBe('sandbox');
+      expect(res.headers.get('content-security-policy')).toBe("sandbox; frame-ancestors 'none'");
       expect(f.mime_type).toBe(mime);
       expect(res.headers.get('content-type')?.split(';')[0]).toBe(mime);
     });

@@ -132,3 +132,151 @@ describe('malformed identifiers', () => {
     expect(res.body.error.code).toBe('validation_error');
   });
 });
+
+describe('malformed multipart bodies', () => {
+  const B = 'tagdrop-b';
+  const filePart = (name: string, content: string, field = 'file') =>
+    `--${B}\r\ncontent-disposition: form-data; name="${field}"; filename="${name}"\r\ncontent-type: text/plain\r\n\r\n${content}\r\n`;
+  const fieldPart = (name: string, value: string) =>
+    `--${B}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  const end = `--${B}--\r\n`;
+  const send = async (
+    method: string,
+    path: string,
+    body: string,
+    contentType = `multipart/form-data; boundary=${B}`,
+  ) => {
+    const res = await fetch(`${app.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${access}`, 'content-type': contentType },
+      body,
+    });
+    return { status: res.status, body: (await res.json()) as { error: { code: string; message: string } } };
+  };
+  let target: { id: string; sha256: string; name: string };
+  const leftovers = async () => ({
+    uploads: (await app.deps.db.selectFrom('uploads').select('id').where('completed_at', 'is', null).execute()).length,
+    files: (await app.deps.db.selectFrom('files').select('id').execute()).length,
+  });
+
+  beforeAll(async () => {
+    await app.deps.db.deleteFrom('files').execute();
+    await app.deps.db.deleteFrom('uploads').execute();
+    const created = await send('POST', '/api/files/', filePart('original.txt', 'original content') + end);
+    expect(created.status).toBe(201);
+    target = created.body as never;
+  });
+
+  const cases: [string, string, string?][] = [
+    ['no boundary in the Content-Type', 'abc', 'multipart/form-data'],
+    ['a boundary that never appears', 'abc'],
+    ['a file part cut off (no closing boundary)', filePart('cut.txt', 'new content').slice(0, -2)],
+    ['a field cut off', `${fieldPart('description', 'hello').slice(0, -10)}`],
+    ['two file parts', filePart('a.txt', 'new a') + filePart('b.txt', 'new b') + end],
+    ['a file in another field', filePart('a.txt', 'new a', 'attachment') + end],
+    ['a garbled part header', `--${B}\r\nthis is not a header\r\n\r\nnew\r\n${end}`],
+  ];
+
+  it.each(cases)('POST /api/files/ with %s: 400 validation_error, nothing stored', async (_what, body, type) => {
+    const before = await leftovers();
+    const res = await send('POST', '/api/files/', body, type);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_error');
+    expect(res.body.error.message).not.toMatch(/busboy|boundary not found|reach files limit/i);
+    expect(await leftovers()).toEqual(before);
+  });
+
+  it.each(cases)(
+    'PUT /api/files/{id}/ with %s: 400 validation_error, the file unchanged',
+    async (_what, body, type) => {
+      const res = await send('PUT', `/api/files/${target.id}/`, body, type);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('validation_error');
+      const after = await app.api<{ sha256: string; name: string }>('GET', `/api/files/${target.id}/`, {
+        token: access,
+      });
+      expect(after.body.sha256).toBe(target.sha256);
+      expect(after.body.name).toBe(target.name);
+      const content = await fetch(`${app.url}/f/${target.id}`, { headers: { authorization: `Bearer ${access}` } });
+      expect(await content.text()).toBe('original content');
+    },
+  );
+
+  it('a PUT whose metadata after the file is invalid replaces nothing', async () => {
+    const res = await send(
+      'PUT',
+      `/api/files/${target.id}/`,
+      filePart('new.txt', 'replaced?') + fieldPart('expires_at', 'not a date') + end,
+    );
+    expect(res.status).toBe(400);
+    const content = await fetch(`${app.url}/f/${target.id}`, { headers: { authorization: `Bearer ${access}` } });
+    expect(await content.text()).toBe('original content');
+    expect((await leftovers()).uploads).toBe(0);
+  });
+
+  it('a POST whose metadata after the file is invalid stores nothing', async () => {
+    const before = await leftovers();
+    const res = await send('POST', '/api/files/', filePart('new.txt', 'x') + fieldPart('is_public', 'maybe') + end);
+    expect(res.status).toBe(400);
+    expect(await leftovers()).toEqual(before);
+  });
+});
+
+describe('file names with bidirectional controls', () => {
+  // U+202E RIGHT-TO-LEFT OVERRIDE makes "\u202Egnp.exe" display as "exe.png".
+  const disguised = '\u202Egnp.exe';
+  const controls = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/;
+  const nameOf = async (id: string) =>
+    (await app.api<{ name: string }>('GET', `/api/files/${id}/`, { token: access })).body.name;
+
+  it('are stripped from multipart uploads, tus metadata, PATCH and the tRPC update', async () => {
+    await app.deps.db.deleteFrom('files').execute();
+    const form = new FormData();
+    form.set('file', new Blob(['x']), disguised);
+    const multipart = await fetch(`${app.url}/api/files/`, {
+      method: 'POST',
+      body: form,
+      headers: { authorization: `Bearer ${access}` },
+    });
+    expect(multipart.status).toBe(201);
+    const { id } = (await multipart.json()) as { id: string };
+    expect(await nameOf(id)).toBe('gnp.exe');
+
+    const viaTus = await new Promise<string>((resolve, reject) => {
+      const u = new tus.Upload(Buffer.from('y'), {
+        endpoint: `${app.url}/uploads/`,
+        headers: { authorization: `Bearer ${access}` },
+        metadata: { filename: `\u2067report\u2069\u200F.pdf\u061C\u200E.exe` },
+        retryDelays: [],
+        onSuccess: () => resolve((u.url as string).split('/').pop() as string),
+        onError: reject,
+      });
+      u.start();
+    });
+    expect(await nameOf(viaTus)).toBe('report.pdf.exe');
+
+    const patched = await app.api<{ name: string }>('PATCH', `/api/files/${id}/`, {
+      token: access,
+      body: { name: `invoice\u202Dfdp.exe\u202C` },
+    });
+    expect(patched.body.name).toBe('invoicefdp.exe');
+
+    const { trpc } = await import('./files-helpers.js');
+    const updated = await trpc(app, access).files.update.mutate({ id, name: `\u202Bx\u202Atxt.exe` });
+    expect(updated.name).toBe('xtxt.exe');
+
+    const download = await fetch(`${app.url}/f/${id}`, { headers: { authorization: `Bearer ${access}` } });
+    expect(controls.test(decodeURIComponent(download.headers.get('content-disposition') ?? ''))).toBe(false);
+  });
+
+  it('a name made only of controls falls back to a plain name', async () => {
+    const form = new FormData();
+    form.set('file', new Blob(['z']), '\u202E\u2066\u200F');
+    const res = await fetch(`${app.url}/api/files/`, {
+      method: 'POST',
+      body: form,
+      headers: { authorization: `Bearer ${access}` },
+    });
+    expect(((await res.json()) as { name: string }).name).toBe('file');
+  });
+});

@@ -4,6 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createTagdropClient, type TagdropClient } from '@tagdrop/contracts/client';
 import * as tus from 'tus-js-client';
@@ -24,6 +25,7 @@ export type FileObject = {
   updated_at: string;
   download_url: string;
   share_url: string | null;
+  thumbnail_url: string | null;
   stats: {
     clicks: number;
     unique_visitors: number;
@@ -258,3 +260,18 @@ export async function trpcError(call: Promise<unknown>): Promise<{ status: numbe
 }
 
 export const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+
+/** The status, headers and text body of a node:http response (for requests fetch() cannot make). */
+export function responseText(
+  res: IncomingMessage,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (c: string) => {
+      body += c;
+    });
+    res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    res.on('error', reject);
+  });
+}

@@ -6,13 +6,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  bearer,
   createRawUpload,
+  download,
+  type ErrorBody,
   encodeMetadata,
+  loginAdmin,
   type Session,
   startFilesApp,
   stopFilesApp,
   type TestApp,
   tusRaw,
+  tusUpload,
 } from './files-helpers.js';
 
 let app: TestApp;
@@ -25,6 +30,24 @@ beforeAll(async () => {
   [alice, bob] = await Promise.all([app.login('proto-alice@example.com'), app.login('proto-bob@example.com')]);
 });
 afterAll(() => stopFilesApp(app));
+
+const list = (v: string | null) =>
+  (v ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+/** The extensions Tagdrop announces (DESIGN.md). */
+const EXTENSIONS = [
+  'creation',
+  'creation-with-upload',
+  'creation-defer-length',
+  'expiration',
+  'termination',
+  'checksum',
+  'checksum-trailer',
+  'concatenation',
+  'concatenation-unfinished',
+];
 
 /** RFC 7231 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT". */
 const IMF_FIXDATE =
@@ -68,20 +91,16 @@ describe('Tus-Resumable and Tus-Version', () => {
     expect(head.headers.get('upload-offset')).toBe('0');
   });
 
-  it('OPTIONS needs neither Tus-Resumable nor a token and announces version, extensions and max size', async () => {
-    const res = await tusRaw(app, 'OPTIONS', '/uploads/', { tusResumable: null });
-    expect([200, 204]).toContain(res.status);
-    expect(
-      res.headers
-        .get('tus-version')
-        ?.split(',')
-        .map((v) => v.trim()),
-    ).toContain('1.0.0');
-    const ext = (res.headers.get('tus-extension') ?? '').split(',').map((v) => v.trim());
-    for (const e of ['creation', 'creation-with-upload', 'creation-defer-length', 'expiration', 'termination']) {
-      expect(ext, e).toContain(e);
+  it('OPTIONS needs neither Tus-Resumable nor a token: 200 with version, every extension, max size, algorithms', async () => {
+    const url = await createRawUpload(app, alice.access, 10);
+    for (const path of ['/uploads/', '/uploads', new URL(url).pathname, '/uploads/any/thing/below']) {
+      const res = await tusRaw(app, 'OPTIONS', path, { tusResumable: null });
+      expect(res.status, path).toBe(200);
+      expect(list(res.headers.get('tus-version')), path).toContain('1.0.0');
+      expect(list(res.headers.get('tus-extension')).sort(), path).toEqual([...EXTENSIONS].sort());
+      expect(res.headers.get('tus-max-size'), path).toBe(String(app.config.MAX_UPLOAD_BYTES));
+      expect(list(res.headers.get('tus-checksum-algorithm')).sort(), path).toEqual(['md5', 'sha1', 'sha256']);
     }
-    expect(Number(res.headers.get('tus-max-size') ?? app.config.MAX_UPLOAD_BYTES)).toBeGreaterThan(0);
   });
 
   it('every response but OPTIONS carries Tus-Resumable: 1.0.0 (201, 204, 200, 401, 404, 409, 412, 415)', async () => {
@@ -217,8 +236,8 @@ describe('creation, expiration, HEAD and offsets', () => {
     expect(at).toBeGreaterThan(Date.now());
     expect(at).toBeLessThan(Date.now() + 8 * 24 * 3600 * 1000);
     const head = await tusRaw(app, 'HEAD', res.headers.get('location') as string, { token: alice.access });
-    const headExpires = head.headers.get('upload-expires');
-    if (headExpires !== null) expect(headExpires).toMatch(IMF_FIXDATE);
+    expect(head.headers.get('upload-expires') ?? '').toMatch(IMF_FIXDATE);
+    expect(Math.abs(Date.parse(head.headers.get('upload-expires') as string) - at)).toBeLessThan(5000);
   });
 
   it('Upload-Expires on PATCH responses is an HTTP date too', async () => {
@@ -248,16 +267,56 @@ describe('creation, expiration, HEAD and offsets', () => {
     expect(await res.text()).toBe('');
   });
 
-  it('PATCH with a wrong Upload-Offset → 409 and the stored offset is unchanged', async () => {
+  it('PATCH with a wrong Upload-Offset → 409 carrying the current Upload-Offset; the stored offset is unchanged', async () => {
     const url = await createRawUpload(app, alice.access, 10);
+    await tusRaw(app, 'PATCH', url, {
+      token: alice.access,
+      headers: { 'upload-offset': '0', 'content-type': OFFSET },
+      body: Buffer.from('x'),
+    });
     const res = await tusRaw(app, 'PATCH', url, {
       token: alice.access,
       headers: { 'upload-offset': '3', 'content-type': OFFSET },
       body: Buffer.from('abc'),
     });
     expect(res.status).toBe(409);
+    expect(res.headers.get('upload-offset')).toBe('1');
+    expect(((await res.json()) as ErrorBody).error.code).toBe('conflict');
     const head = await tusRaw(app, 'HEAD', url, { token: alice.access });
-    expect(head.headers.get('upload-offset')).toBe('0');
+    expect(head.headers.get('upload-offset')).toBe('1');
+  });
+
+  it('PATCH without Upload-Offset → 400 validation_error, nothing stored', async () => {
+    const url = await createRawUpload(app, alice.access, 10);
+    const res = await tusRaw(app, 'PATCH', url, {
+      token: alice.access,
+      headers: { 'content-type': OFFSET },
+      body: Buffer.from('abc'),
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('tus-resumable')).toBe('1.0.0');
+    const body = (await res.json()) as ErrorBody;
+    expect(body.error.code).toBe('validation_error');
+    expect(Object.keys(body.error.fields ?? {})).toContain('upload-offset');
+    expect((await tusRaw(app, 'HEAD', url, { token: alice.access })).headers.get('upload-offset')).toBe('0');
+  });
+
+  it('malformed tus headers → 400 with a JSON error code, never the library text', async () => {
+    const cases: [string, Record<string, string>][] = [
+      ['POST', { 'upload-length': 'ten' }],
+      ['POST', { 'upload-length': '-1' }],
+      ['POST', { 'upload-defer-length': '2' }],
+      ['POST', { 'upload-length': '5', 'upload-metadata': 'filename !!!not-base64' }],
+      ['POST', {}],
+    ];
+    for (const [method, headers] of cases) {
+      const res = await tusRaw(app, method, '/uploads/', { token: alice.access, headers });
+      expect(res.status, JSON.stringify(headers)).toBe(400);
+      expect(res.headers.get('content-type'), JSON.stringify(headers)).toMatch(/application\/json/);
+      expect(['validation_error', 'invalid_metadata'], JSON.stringify(headers)).toContain(
+        ((await res.json()) as ErrorBody).error.code,
+      );
+    }
   });
 
   it('creation-defer-length: Upload-Defer-Length: 1, then the length arrives with a PATCH', async () => {
@@ -290,5 +349,43 @@ describe('creation, expiration, HEAD and offsets', () => {
   it('the Location of a new upload is an absolute URL under /uploads/', async () => {
     const url = await createRawUpload(app, alice.access, 1);
     expect(url).toMatch(new RegExp(`^${app.url}/uploads/[0-9a-f-]{36}$`));
+  });
+});
+
+describe('termination of finished uploads', () => {
+  it("DELETE of a completed upload → 204 and the file is deleted (owner or admin, as the file's own DELETE)", async () => {
+    const mine = await tusUpload(app, alice.access, Buffer.from('to delete'), { filename: 'gone.txt' });
+    const other = await tusRaw(app, 'DELETE', mine.url, { token: bob.access });
+    expect(other.status).toBe(404);
+    expect((await download(`${app.url}/f/${mine.fileId}`, bearer(alice.access))).status).toBe(200);
+    const del = await tusRaw(app, 'DELETE', mine.url, { token: alice.access });
+    expect(del.status).toBe(204);
+    expect((await download(`${app.url}/f/${mine.fileId}`, bearer(alice.access))).status).toBe(404);
+    const audit = await app.deps.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('target_id', '=', mine.fileId)
+      .where('action', '=', 'file.deleted')
+      .execute();
+    expect(audit.length).toBe(1);
+
+    const admin = await loginAdmin(app, 'proto-admin@example.com');
+    const bobs = await tusUpload(app, bob.access, Buffer.from('bob'), { filename: 'bob.txt' });
+    expect((await tusRaw(app, 'DELETE', bobs.url, { token: admin.access })).status).toBe(204);
+    expect((await download(`${app.url}/f/${bobs.fileId}`, bearer(bob.access))).status).toBe(404);
+  });
+
+  it('the quota of a terminated finished upload is free at once', async () => {
+    const user = await app.login('proto-quota@example.com');
+    const res = await tusRaw(app, 'POST', '/uploads/', {
+      token: user.access,
+      headers: { 'upload-length': '4', 'content-type': OFFSET, 'upload-metadata': encodeMetadata({ filename: 'q' }) },
+      body: Buffer.from('four'),
+    });
+    expect(res.status).toBe(201);
+    const url = new URL(res.headers.get('location') as string, app.url).toString();
+    expect((await tusRaw(app, 'DELETE', url, { token: user.access })).status).toBe(204);
+    const left = await app.deps.db.selectFrom('uploads').select('id').where('owner_id', '=', user.user.id).execute();
+    expect(left).toEqual([]);
   });
 });

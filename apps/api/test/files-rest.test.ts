@@ -45,6 +45,10 @@ const FILE_KEYS = [
   'updated_at',
   'download_url',
   'share_url',
+  'thumbnail_url',
+  'has_link_password',
+  'max_downloads',
+  'downloads_left',
   'stats',
 ].sort();
 

@@ -264,12 +264,17 @@ describe('uploads with tus-js-client', () => {
     expect((await app.api('GET', `/api/files/${id}/`, { token: alice.access })).status).toBe(404);
   });
 
-  it('a finished upload cannot be terminated through tus (the file is deleted through the files API)', async () => {
+  it("terminating a finished upload deletes its file, as the file's own DELETE does", async () => {
     const { fileId, url } = await tusUpload(app, alice.access, Buffer.from('done'), { filename: 'done.txt' });
-    const del = await tusRaw(app, 'DELETE', url, { token: alice.access });
-    expect(del.status).toBeGreaterThanOrEqual(400);
-    expect(del.status).toBeLessThan(500);
+    expect((await tusRaw(app, 'DELETE', url, { token: bob.access })).status).toBe(404);
     expect((await getFile(alice.access, fileId)).id).toBe(fileId);
+    const del = await tusRaw(app, 'DELETE', url, { token: alice.access });
+    expect(del.status).toBe(204);
+    expect(del.headers.get('tus-resumable')).toBe('1.0.0');
+    expect((await download(`${app.url}/f/${fileId}`, bearer(alice.access))).status).toBe(404);
+    expect((await trpc(app, alice.access).files.list.query({})).results.map((f) => f.id)).not.toContain(fileId);
+    expect((await tusRaw(app, 'HEAD', url, { token: alice.access })).status).toBe(404);
+    expect((await tusRaw(app, 'DELETE', url, { token: alice.access })).status).toBe(404);
   });
 });
 
@@ -368,6 +373,31 @@ describe('who may touch an upload', () => {
     expect((await getFile(alice.access, id)).sha256).toBe(sha256(Buffer.from('abcdefghij')));
   });
 
+  it("a URL naming my upload in its path and another's in its query string reaches only mine", async () => {
+    // @tus/server reads the id from the last segment of the whole URL, query string included: the route must
+    // hand it the upload it authorized, not let it pick another one.
+    const theirs = await createRawUpload(app, alice.access, 10, { filename: 'secret-plan.txt' });
+    const theirFinished = await tusUpload(app, alice.access, Buffer.from('alice file'));
+    const mine = await createRawUpload(app, bob.access, 10);
+    const spoof = (target: string) => `${mine}?x=/${target.split('/').pop()}`;
+    const write = await tusRaw(app, 'PATCH', spoof(theirs), {
+      token: bob.access,
+      headers: { 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      body: Buffer.from('EVIL!'),
+    });
+    expect(write.status).toBe(204);
+    const peek = await tusRaw(app, 'HEAD', spoof(theirs), { token: bob.access });
+    expect(peek.headers.get('upload-metadata') ?? '').not.toContain(Buffer.from('secret-plan.txt').toString('base64'));
+    expect(peek.headers.get('upload-offset')).toBe('5'); // bob's own upload, where his bytes went
+    expect((await tusRaw(app, 'DELETE', spoof(theirFinished.url), { token: bob.access })).status).toBe(204);
+    // Alice's upload got no byte, her finished file is whole; bob terminated only his own upload.
+    expect((await tusRaw(app, 'HEAD', theirs, { token: alice.access })).headers.get('upload-offset')).toBe('0');
+    const file = await download(`${app.url}/f/${theirFinished.fileId}`, bearer(alice.access));
+    expect(file.status).toBe(200);
+    expect(file.body.toString()).toBe('alice file');
+    expect((await tusRaw(app, 'HEAD', mine, { token: bob.access })).status).toBe(404);
+  });
+
   it('unfinished uploads are not listed anywhere (files.list, public.list, REST, hashtags)', async () => {
     const url = await createRawUpload(app, alice.access, 100, {
       filename: 'unfinished-zzz.txt',
@@ -415,7 +445,7 @@ describe('content type from the bytes, not from the client', () => {
     const got = await download(`${app.url}/f/${fileId}`, bearer(alice.access));
     expect(got.headers.get('content-disposition')).toMatch(/^attachment/);
     expect(got.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(got.headers.get('content-security-policy')).toBe('sandbox');
+    expect(got.headers.get('content-security-policy')).toBe("sandbox; frame-ancestors 'none'");
     expect((await getFile(alice.access, fileId)).mime_type).toBe('text/html');
   });
 });

@@ -10,11 +10,24 @@ import type { AddressInfo } from 'node:net';
 import { createTestDatabase, type TestDatabase } from '@tagdrop/db/testing';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
-import type { AppDeps } from '../src/deps.js';
+import type { AppDeps } from '../src/deps.types.js';
 import { type Config, loadConfig } from '../src/env.js';
+import type { Logger } from '../src/infra/logger.js';
 import { createServer, type TagdropServer } from '../src/server.js';
 
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** REDIS_URL for the tests of a project (redis-cluster.setup.ts); unset: the shared Redis. */
+    redisUrl: string | undefined;
+  }
+}
+
+/**
+ * The shared Redis, or the test project's own (the redis-cluster project provides a cluster's URL). Vitest is
+ * only asked under vitest: the benches (`npm run bench`) use this harness outside of it.
+ */
+const provided = process.env.VITEST ? (await import('vitest')).inject('redisUrl') : undefined;
+export const REDIS_URL = provided ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface ReceivedMail {
   to: string;
@@ -61,7 +74,7 @@ export class Inbox<T> {
   }
 }
 
-async function startSmtp(inbox: Inbox<ReceivedMail>) {
+export async function startSmtp(inbox: Inbox<ReceivedMail>) {
   const smtp = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -167,6 +180,11 @@ export interface TestApp {
   ): Promise<{ status: number; body: T; headers: Headers }>;
   /** Requests a code by email, reads it from the received email, verifies it. */
   login(email: string): Promise<{ access: string; refresh: string; user: { id: string; role: string } }>;
+  /**
+   * Stops the server and starts a new one on the same port, database, Redis prefix and DATA_DIR: what survives a
+   * restart is only what the database and storage hold (no in-memory state of the first one).
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -179,35 +197,55 @@ export const codeFrom = (text: string) => {
 export interface TestAppOptions {
   /** Serve the built SPAs (apps/web/dist, apps/admin/dist) as in production (for browser tests). */
   serveSpas?: boolean;
+  /** The server's logger (default: one from the config; silent in tests). */
+  log?: Logger;
+  /**
+   * A second instance of another test app: the same database, Redis, key prefix and SECRET_KEY (as several API
+   * instances behind a load balancer). Stopping it leaves the shared database to its owner.
+   */
+  shareWith?: TestApp;
 }
 
 export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
-  const mail = new Inbox<ReceivedMail>();
-  const sms = new Inbox<ReceivedSms>();
-  const smsControl = { failNext: 0 };
-  const smtp = await startSmtp(mail);
-  const receiver = await startSmsReceiver(sms, smsControl);
+  const shared = options.shareWith;
+  const database = shared ? shared.database : await createTestDatabase();
+  // A shared instance delivers through the first one's SMTP server and SMS receivers (one inbox for both).
+  const mail = shared?.mail ?? new Inbox<ReceivedMail>();
+  const sms = shared?.sms ?? new Inbox<ReceivedSms>();
+  const smsControl = shared?.smsControl ?? { failNext: 0 };
+  const smtp = shared ? undefined : await startSmtp(mail);
+  const receiver = shared ? undefined : await startSmsReceiver(sms, smsControl);
+  const delivery = shared
+    ? {
+        EMAIL_PORT: String(shared.config.EMAIL_PORT),
+        SMS_WEBHOOK_URL: shared.config.SMS_WEBHOOK_URL ?? '',
+        TWILIO_API_URL: shared.config.TWILIO_API_URL,
+      }
+    : {
+        EMAIL_PORT: String(smtp?.port),
+        SMS_WEBHOOK_URL: `${receiver?.url}/sms-webhook`,
+        TWILIO_API_URL: receiver?.url ?? '',
+      };
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
     HOST: '127.0.0.1',
-    SECRET_KEY: randomBytes(32).toString('hex'),
+    SECRET_KEY: shared?.config.SECRET_KEY ?? randomBytes(32).toString('hex'),
     DATABASE_URL: database.url,
-    REDIS_URL,
-    REDIS_KEY_PREFIX: `tagdrop-test:${randomBytes(6).toString('hex')}:`,
+    REDIS_URL: shared ? (shared.config.REDIS_URL ?? '') : REDIS_URL,
+    REDIS_KEY_PREFIX: shared?.config.REDIS_KEY_PREFIX ?? `tagdrop-test:${randomBytes(6).toString('hex')}:`,
     DATA_DIR: `/tmp/tagdrop-test-${randomBytes(6).toString('hex')}`,
     EMAIL_HOST: '127.0.0.1',
-    EMAIL_PORT: String(smtp.port),
+    EMAIL_PORT: delivery.EMAIL_PORT,
     EMAIL_FROM: 'Tagdrop <no-reply@tagdrop.test>',
     SMS_PROVIDER: 'webhook',
-    SMS_WEBHOOK_URL: `${receiver.url}/sms-webhook`,
-    TWILIO_API_URL: receiver.url,
+    SMS_WEBHOOK_URL: delivery.SMS_WEBHOOK_URL,
+    TWILIO_API_URL: delivery.TWILIO_API_URL,
     JOB_PROCESS_EVERY: '1 second',
     ...env,
   });
-  const server = createServer(config, { serveSpas: options.serveSpas ?? false });
-  const { url } = await server.start();
+  let server = createServer(config, { serveSpas: options.serveSpas ?? false, log: options.log });
+  const { url, port } = await server.start();
 
   const api: TestApp['api'] = async (method, path, options = {}) => {
     const headers: Record<string, string> = { ...options.headers };
@@ -231,8 +269,12 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
   return {
     url,
     config,
-    deps: server.deps,
-    server,
+    get deps() {
+      return server.deps;
+    },
+    get server() {
+      return server;
+    },
     database,
     mail,
     sms,
@@ -251,10 +293,15 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
       if (verified.status !== 200) throw new Error(`verify-otp answered ${verified.status}`);
       return verified.body;
     },
+    async restart() {
+      await server.stop();
+      server = createServer({ ...config, PORT: port }, { serveSpas: options.serveSpas ?? false, log: options.log });
+      await server.start();
+    },
     async stop() {
       await server.stop();
-      await Promise.all([smtp.close(), receiver.close()]);
-      await database.drop();
+      await Promise.all([smtp?.close(), receiver?.close()]);
+      if (!shared) await database.drop();
       await rm(config.dataDir, { recursive: true, force: true });
     },
   };

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { createTagdropClient, type TagdropClient } from '@tagdrop/contracts/client';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisClient } from '../src/infra/redis.js';
 import { redisLiveStore } from '../src/modules/stats/redis-store.js';
 import { applyBatch } from '../src/modules/stats/stats.queries.js';
 import { startTestApp, type TestApp } from './harness.js';
+import { deleteKeys, keysMatching } from './redis-helpers.js';
 
 type Stats = {
   clicks: number;
@@ -51,14 +53,7 @@ const today = () => new Date().toISOString().slice(0, 10);
 async function wipeRedisPrefix() {
   const client = app.deps.redis.client;
   if (!client) throw new Error('these tests need Redis');
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${app.deps.redis.prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await client.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
+  return deleteKeys(client, await keysMatching(client, `${app.deps.redis.prefix}*`));
 }
 
 beforeAll(async () => {
@@ -128,9 +123,15 @@ describe('click counting', () => {
     const stats = await settledClicks(file.id, 20);
     expect(stats.clicks).toBe(20);
     expect(stats.unique_visitors).toBe(5);
-    // No raw IP or user agent is stored in Redis.
-    const keys = await app.deps.redis.client?.keys(`${app.deps.redis.prefix}stats:*`);
-    for (const key of keys ?? []) expect(key).not.toContain('127.0.0.1');
+    // No raw IP or user agent is stored in the statistics' Redis keys.
+    const keys = await keysMatching(app.deps.redis.client as RedisClient, `${app.deps.redis.prefix}{stats:*`);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) {
+      expect(key).not.toContain('127.0.0.1');
+      const type = await app.deps.redis.client?.type(key);
+      if (type === 'string') expect(await app.deps.redis.client?.get(key)).not.toContain('127.0.0.1');
+      if (type === 'hash') expect(JSON.stringify(await app.deps.redis.client?.hgetall(key))).not.toContain('127.0.0.1');
+    }
   });
 });
 
@@ -252,10 +253,11 @@ describe('stats procedures', () => {
     await Promise.all(Array.from({ length: 3 }, () => fetch(`${app.url}/f/${file.id}`).then((r) => r.arrayBuffer())));
     expect((await settledClicks(file.id, 3)).clicks).toBe(3);
     await app.deps.jobs.runNow('flush-click-stats');
+    const liveKeys = () => keysMatching(app.deps.redis.client as RedisClient, `${app.deps.redis.prefix}*${file.id}`);
+    expect((await liveKeys()).length).toBeGreaterThan(0);
     expect((await app.api('DELETE', `/api/files/${file.id}/`, { token: owner.access })).status).toBeLessThan(300);
     // Everything but the per-day unique-visitor sets, which expire on their own.
-    const keys = await app.deps.redis.client?.keys(`${app.deps.redis.prefix}stats:*${file.id}`);
-    expect(keys).toEqual([]);
+    expect(await liveKeys()).toEqual([]);
     const rows = await app.deps.db
       .selectFrom('file_click_daily')
       .select('day')

@@ -90,6 +90,8 @@ describe('session', () => {
     await loginThroughUi(page, stack.app, email);
     await page.waitForURL('**/files');
     await page.reload();
+    // The reloaded page refreshes its tokens first; leaving before that answer arrives would lose the new ones.
+    await page.getByRole('heading', { name: 'My files' }).waitFor();
     await page.goto('/settings');
     await page.getByTestId('me-email').waitFor();
     const sessions = page.getByTestId('session');

@@ -125,7 +125,8 @@ describe('my files', () => {
     await card('notes.txt').getByRole('link', { name: 'Files tagged demo' }).click();
     await page.waitForURL('**/tags/demo');
     await page.getByRole('heading', { name: 'Your files tagged #demo' }).waitFor();
-    await expect.poll(() => cards().count()).toBe(2);
+    // Hashtag pages show a grid of thumbnails by default.
+    await expect.poll(() => page.getByTestId('grid-card').count()).toBe(2);
     await expect.poll(() => page.getByText('No public files are tagged #demo.').isVisible()).toBe(true);
   });
 });
@@ -168,6 +169,9 @@ describe('file detail', () => {
     const anon = await stack.browser.newContext({ baseURL: stack.url });
     const anonPage = await anon.newPage();
     await anonPage.goto('/');
+    await anonPage.getByTestId('grid-card').filter({ hasText: 'notes-renamed.txt' }).waitFor();
+    // The list view shows the description too.
+    await anonPage.getByRole('button', { name: 'List' }).click();
     await anonPage.getByRole('link', { name: 'notes-renamed.txt', exact: true }).waitFor();
     await expect.poll(() => anonPage.getByText('Now with a better description').isVisible()).toBe(true);
     await anonPage.screenshot({ path: `${SHOTS}/gallery.png`, fullPage: true });

@@ -42,8 +42,8 @@ describe('the published build (dist)', () => {
   it('is a package of ES modules and declarations, with its own package.json', async () => {
     const pkg = JSON.parse(await fs.readFile(path.join(dist, 'package.json'), 'utf8'));
     expect(pkg.name).toBe('@tagdrop/contracts');
-    expect(Object.keys(pkg.exports)).toEqual(['.', './client', './upload', './session']);
-    for (const entry of ['index', 'client', 'upload', 'session']) {
+    expect(Object.keys(pkg.exports)).toEqual(['.', './client', './upload', './session', './passkeys', './file-kinds']);
+    for (const entry of ['index', 'client', 'upload', 'session', 'passkeys', 'file-kinds']) {
       await fs.access(path.join(dist, `${entry}.js`));
       await fs.access(path.join(dist, `${entry}.d.ts`));
     }
@@ -61,21 +61,23 @@ describe('the published build (dist)', () => {
     const ok = await typecheck(`
       import { createTagdropClient } from '@tagdrop/contracts/client';
       import { uploadFile } from '@tagdrop/contracts/upload';
-      import { isErrorCode, type FileDto } from '@tagdrop/contracts';
+      import { isErrorCode, type FileDto, type FileListItemDto } from '@tagdrop/contracts';
       export async function run() {
         const client = createTagdropClient({ url: 'http://localhost:3000', token: 't' });
         const page = await client.files.list.query({ hashtag: 'cats', limit: 10 });
-        const first: FileDto | undefined = page.results[0];
+        const first: FileListItemDto | undefined = page.results[0];
         const next: string | null = page.next;
         const file = await uploadFile(client, new Blob(['x']), { hashtags: ['a'], is_public: true });
         const clicks: number = file.stats.clicks;
+        const detail: FileDto = await client.files.get.query({ id: file.id });
+        const history: { date: string; clicks: number }[] = detail.stats.daily;
         try {
           await client.files.get.query({ id: file.id });
         } catch (err) {
           const code = (err as { data?: { code?: string } }).data?.code;
           if (isErrorCode(code)) return code;
         }
-        return [first, next, clicks];
+        return [first, next, clicks, history];
       }
     `);
     expect(ok.errors).toEqual([]);
@@ -89,9 +91,12 @@ describe('the published build (dist)', () => {
         await client.files.nope.query();
         const me = await client.auth.me.query();
         const n: number = me.email;
-        return n;
+        const page = await client.files.list.query({});
+        const daily = page.results[0]?.stats.daily; // list items never carry daily
+        return [n, daily];
       }
     `);
-    expect(wrong.errors.length).toBeGreaterThanOrEqual(3);
+    expect(wrong.errors.length).toBeGreaterThanOrEqual(4);
+    expect(wrong.errors.some((e) => e.includes("'daily'"))).toBe(true);
   });
 });

@@ -10,11 +10,24 @@ export const errorStatus = {
   invalid_phone: 400,
   invalid_otp: 400,
   invalid_metadata: 400,
+  /** A wrong password for a password-protected private link. */
+  invalid_password: 400,
+  /** tus: an Upload-Checksum that is malformed or names an algorithm the server does not support. */
+  invalid_checksum: 400,
+  /** tus: an Upload-Concat that names no partial upload of yours (unknown, someone else's, a final one, used). */
+  invalid_concat: 400,
+  phone_login_disabled: 400,
+  /** A passkey answer that does not verify: wrong, replayed, expired, unknown credential or counter gone back. */
+  invalid_passkey: 400,
   unauthorized: 401,
+  /** The private link asks for its password: POST /api/share/{token}/unlock/. */
+  password_required: 401,
   invalid_token: 401,
   token_reused: 401,
   forbidden: 403,
   account_blocked: 403,
+  /** ADMIN_REQUIRE_PASSKEY: admin work needs a session that began with a passkey. */
+  passkey_required: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -24,9 +37,12 @@ export const errorStatus = {
   quota_exceeded: 413,
   unsupported_media_type: 415,
   range_not_satisfiable: 416,
+  /** tus checksum extension: the chunk does not match its Upload-Checksum (it was discarded). */
+  checksum_mismatch: 460,
   rate_limited: 429,
   internal_error: 500,
-  unavailable: 503,
+  /** PostgreSQL or Redis is unreachable for the moment: try again shortly (see Retry-After). */
+  service_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

@@ -24,6 +24,12 @@ export interface UploadOptions {
   signal?: AbortSignal;
   /** Delays between retries after network errors, in ms. */
   retryDelays?: number[];
+  /**
+   * Send the file as this many parts at once (tus concatenation: partial uploads joined into one file on the
+   * server). Helps when one connection cannot fill the line (high latency, per-connection limits). Browser
+   * `File`/`Blob` and `Uint8Array` only (a stream's parts cannot be read out of order); default 1.
+   */
+  parallel?: number;
 }
 
 /** Anything tus-js-client can read: a browser File/Blob, a Node Buffer or a Node Readable stream. */
@@ -56,6 +62,8 @@ export async function uploadFile(
   if (typeof Blob !== 'undefined' && input instanceof Blob && input.type) meta.filetype = input.type;
 
   const isStream = typeof (input as NodeJS.ReadableStream).pipe === 'function';
+  const parallel = Math.max(1, Math.floor(options.parallel ?? 1));
+  if (parallel > 1 && isStream) throw new Error('uploadFile: `parallel` needs a Blob or a Uint8Array, not a stream.');
   const id = await new Promise<string>((resolve, reject) => {
     const upload = new tus.Upload(input as never, {
       endpoint: `${url}/uploads/`,
@@ -63,8 +71,9 @@ export async function uploadFile(
       chunkSize: options.chunkSize ?? (isStream ? 8 * 1024 * 1024 : Number.POSITIVE_INFINITY),
       retryDelays: options.retryDelays ?? [0, 1000, 3000, 5000, 10000],
       removeFingerprintOnSuccess: true,
-      ...(options.size !== undefined ? { uploadSize: options.size } : {}),
+      ...(options.size !== undefined && parallel === 1 ? { uploadSize: options.size } : {}),
       ...(isStream && options.size === undefined ? { uploadLengthDeferred: true } : {}),
+      ...(parallel > 1 ? { parallelUploads: parallel } : {}),
       async onBeforeRequest(req) {
         // A fresh token for every request: long uploads outlive a 15-minute access token.
         const current = await getToken();

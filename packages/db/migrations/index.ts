@@ -3,6 +3,14 @@ import * as m2026_11_24_2100_auth from './2026_11_24_2100_auth.js';
 import * as m2026_11_24_2130_files from './2026_11_24_2130_files.js';
 import * as m2026_11_24_2200_click_stats from './2026_11_24_2200_click_stats.js';
 import * as m2026_11_24_2230_finished_uploads from './2026_11_24_2230_finished_uploads.js';
+import * as m2026_12_03_1100_tus_concat from './2026_12_03_1100_tus_concat.js';
+import * as m2026_12_03_1200_passkeys from './2026_12_03_1200_passkeys.js';
+import * as m2026_12_03_1300_catalogue_scale from './2026_12_03_1300_catalogue_scale.js';
+import * as m2026_12_03_1310_expiry_at_scale from './2026_12_03_1310_expiry_at_scale.js';
+import * as m2026_12_03_1320_expiring_links from './2026_12_03_1320_expiring_links.js';
+import * as m2026_12_03_1500_link_controls from './2026_12_03_1500_link_controls.js';
+import * as m2026_12_03_1600_thumbnails from './2026_12_03_1600_thumbnails.js';
+import * as m2026_12_03_1700_consumed_partials from './2026_12_03_1700_consumed_partials.js';
 
 /**
  * Every migration, by its dated name. Listed statically (not read from the folder at run time) so the
@@ -13,4 +21,12 @@ export const migrations: Record<string, Migration> = {
   '2026_11_24_2130_files': m2026_11_24_2130_files,
   '2026_11_24_2200_click_stats': m2026_11_24_2200_click_stats,
   '2026_11_24_2230_finished_uploads': m2026_11_24_2230_finished_uploads,
+  '2026_12_03_1100_tus_concat': m2026_12_03_1100_tus_concat,
+  '2026_12_03_1200_passkeys': m2026_12_03_1200_passkeys,
+  '2026_12_03_1300_catalogue_scale': m2026_12_03_1300_catalogue_scale,
+  '2026_12_03_1310_expiry_at_scale': m2026_12_03_1310_expiry_at_scale,
+  '2026_12_03_1320_expiring_links': m2026_12_03_1320_expiring_links,
+  '2026_12_03_1500_link_controls': m2026_12_03_1500_link_controls,
+  '2026_12_03_1600_thumbnails': m2026_12_03_1600_thumbnails,
+  '2026_12_03_1700_consumed_partials': m2026_12_03_1700_consumed_partials,
 };

@@ -6,6 +6,7 @@ type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 
 export type Role = 'user' | 'admin';
 export type OtpChannel = 'email' | 'sms';
+export type SessionMethod = 'otp' | 'passkey';
 
 export interface UsersTable {
   id: Generated<string>;
@@ -40,6 +41,8 @@ export interface SessionsTable {
   revoked_reason: string | null;
   user_agent: string | null;
   ip: string | null;
+  /** How the session began: a one-time code or a passkey. */
+  method: ColumnType<SessionMethod, SessionMethod | undefined, never>;
 }
 
 export interface RefreshTokensTable {
@@ -49,6 +52,32 @@ export interface RefreshTokensTable {
   rotated_from: string | null;
   rotated_at: Timestamp | null;
   created_at: CreatedAt;
+}
+
+/** A WebAuthn credential (passkey) of a user. */
+export interface PasskeysTable {
+  id: Generated<string>;
+  user_id: string;
+  /** base64url credential id, as the browser reports it. */
+  credential_id: string;
+  /** COSE public key. */
+  public_key: Uint8Array;
+  counter: ColumnType<string, number | string | bigint | undefined, number | string | bigint>;
+  transports: ColumnType<string[], string | undefined, string>;
+  device_type: 'singleDevice' | 'multiDevice';
+  backed_up: ColumnType<boolean, boolean | undefined, boolean>;
+  aaguid: string | null;
+  name: string;
+  created_at: CreatedAt;
+  last_used_at: Timestamp | null;
+}
+
+/** A WebAuthn challenge waiting for its answer: single use, short-lived, stored as a SHA-256. */
+export interface WebauthnChallengesTable {
+  challenge_hash: string;
+  purpose: 'register' | 'login';
+  user_id: string | null;
+  expires_at: Timestamp;
 }
 
 export interface AuditLogTable {
@@ -79,6 +108,18 @@ export interface FilesTable {
   expires_at: Timestamp | null;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** The file's hashtag names, sorted (kept with file_hashtags by setFileHashtags). */
+  hashtags: ColumnType<string[], string[] | undefined, string[]>;
+  /** Storage key of the thumbnail (made by the make-thumbnail job), null while there is none. */
+  thumbnail_key: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Content type of the thumbnail (image/jpeg or image/webp). */
+  thumbnail_type: ColumnType<string | null, string | null | undefined, string | null>;
+  /** argon2id hash of the private link's password; null: the link needs none. */
+  link_password_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Counted downloads after which the file answers 410 (and the sweeper removes it); null: no limit. */
+  max_downloads: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Counted downloads so far (only kept while max_downloads is set). */
+  download_count: ColumnType<number, number | undefined, number>;
 }
 
 export interface HashtagsTable {
@@ -87,9 +128,28 @@ export interface HashtagsTable {
   created_at: CreatedAt;
 }
 
+/** A file's link to a hashtag, with the file's owner, visibility and times (kept in step by a trigger on files). */
 export interface FileHashtagsTable {
   file_id: string;
   hashtag_id: string;
+  owner_id: string;
+  is_public: boolean;
+  created_at: Timestamp;
+  expires_at: Timestamp | null;
+}
+
+/** Kept counts per hashtag (statement triggers on file_hashtags): public files and all files. */
+export interface HashtagCountsTable {
+  hashtag_id: string;
+  public_count: BigInt8;
+  total_count: BigInt8;
+}
+
+/** Kept counts of each owner's private files per hashtag. */
+export interface HashtagOwnerCountsTable {
+  owner_id: string;
+  hashtag_id: string;
+  private_count: BigInt8;
 }
 
 export interface UploadsTable {
@@ -102,6 +162,14 @@ export interface UploadsTable {
   expires_at: Timestamp;
   /** Set when the last byte landed (the row stays until it expires, for HEAD). */
   completed_at: Timestamp | null;
+  /** tus concatenation: 'partial', the 'final;<url> <url>…' header of a final upload, or null (a plain upload). */
+  concat: string | null;
+  /** A final upload's partial upload ids, in order. */
+  parts: ColumnType<string[] | null, string | null, string | null>;
+  /** A partial upload: the final upload that claimed it. */
+  final_id: string | null;
+  /** A partial upload whose final upload became a file: its bytes are that file's (and count there), its own gone. */
+  consumed_at: Timestamp | null;
 }
 
 /** Click history per file and UTC day (flushed from the live counters). */
@@ -135,9 +203,13 @@ export interface Database {
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   audit_log: AuditLogTable;
+  passkeys: PasskeysTable;
+  webauthn_challenges: WebauthnChallengesTable;
   files: FilesTable;
   hashtags: HashtagsTable;
   file_hashtags: FileHashtagsTable;
+  hashtag_counts: HashtagCountsTable;
+  hashtag_owner_counts: HashtagOwnerCountsTable;
   uploads: UploadsTable;
   file_click_daily: FileClickDailyTable;
   file_click_totals: FileClickTotalsTable;
@@ -151,6 +223,7 @@ export type OtpChallenge = Selectable<OtpChallengesTable>;
 export type Session = Selectable<SessionsTable>;
 export type RefreshToken = Selectable<RefreshTokensTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
+export type Passkey = Selectable<PasskeysTable>;
 export type FileRow = Selectable<FilesTable>;
 export type NewFile = Insertable<FilesTable>;
 export type FileUpdate = Updateable<FilesTable>;

@@ -1,4 +1,5 @@
-import { type AppDeps, createDeps } from '../deps.js';
+import { createDeps } from '../deps.js';
+import type { AppDeps } from '../deps.types.js';
 import { ConfigError, loadConfig } from '../env.js';
 import { createLogger } from '../infra/logger.js';
 

@@ -1,10 +1,13 @@
-import type { FileRow } from '@tagdrop/db';
 import { create as contentDisposition } from 'content-disposition';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppDeps } from '../deps.js';
+import type { AppDeps } from '../deps.types.js';
 import { AppError, toErrorBody } from '../errors.js';
-import { optionalUser } from '../http/request.js';
-import { findSharedFile, isExpired } from '../modules/files/files.service.js';
+import { exhausted, takeDownload } from '../modules/files/link-rules.js';
+import { createAccel } from './accel.js';
+import { type Reached, reachById, reachByToken } from './access.js';
+import { matchesIfNoneMatch, PDF_VIEW_CSP, sendError, USER_CONTENT_CSP, unavailable } from './respond.js';
+import { smallFileCache } from './small-files.js';
+import { registerThumbnails } from './thumbnails.js';
 
 /** Types a browser may show inline; everything else (HTML and SVG included) is an attachment. */
 const INLINE_TYPES = new Set([
@@ -47,38 +50,44 @@ export function parseRange(header: string | undefined, size: number): Range | nu
   return { start, end };
 }
 
-/** RFC 9110 §13.1.2: `*`, or any tag of the list equal to ours by weak comparison (W/ ignored). */
-export function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
-}
-
-const notFound = () => new AppError('not_found', 'No such file.');
-
 /**
- * GET|HEAD /f/{id} (public file, or private to its owner/an admin with a Bearer token) and /s/{token}
+ * GET|HEAD /f/{id} (public file, or private to its owner/an admin with a Bearer token or a grant) and /s/{token}
  * (private link): Range, ETag, RFC 6266 Content-Disposition, nosniff and a sandbox CSP; 404 unknown,
- * 410 expired (even before the sweeper runs).
+ * 410 expired (even before the sweeper runs). /f/{id}/view and /s/{token}/view: PDFs for the preview frame.
  */
 export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const sendError = (reply: FastifyReply, err: AppError) => {
-    const { status, body, headers } = toErrorBody(err);
-    return reply.code(status).headers(headers).header('cache-control', 'no-store').send(body);
-  };
-
-  async function serve(req: FastifyRequest, reply: FastifyReply, file: FileRow | undefined) {
-    if (!file) return sendError(reply, notFound());
-    if (isExpired(file)) return sendError(reply, new AppError('gone', 'This file has expired.'));
+  const smallFiles = smallFileCache(deps.storage);
+  const accel = createAccel(deps.config, deps.storage);
+  async function serve(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    reached: Reached | undefined,
+    options: { view?: boolean } = {},
+  ) {
+    const stop = unavailable(reply, reached);
+    if (stop || !reached) return stop;
+    const { file } = reached;
     const size = Number(file.size);
     const etag = file.sha256 ? `"${file.sha256}"` : undefined;
     const mime = file.mime_type || 'application/octet-stream';
+    if (options.view && mime !== 'application/pdf') {
+      return sendError(reply, new AppError('not_found', 'Only PDFs have a viewer page.'));
+    }
+    const range = parseRange(req.headers.range, size);
+    const isGet = req.method === 'GET';
+    const startsDownload = isGet && (range === null || (range !== 'invalid' && range.start === 0));
+    // A limited file: every download that starts at byte 0 (by anyone but its owner) takes one of its downloads,
+    // atomically; when none is left the answer is 410 and no byte goes out.
+    if (startsDownload && file.max_downloads !== null && !reached.privileged) {
+      if (!(await takeDownload(deps.db, file.id))) return sendError(reply, exhausted());
+    }
     const disposition = INLINE_TYPES.has(mime) ? 'inline' : 'attachment';
     reply.headers({
       'content-type': mime === 'text/plain' ? 'text/plain; charset=utf-8' : mime,
       'content-disposition': contentDisposition(file.name, { type: disposition }),
       'x-content-type-options': 'nosniff',
-      'content-security-policy': 'sandbox',
+      'content-security-policy': options.view ? PDF_VIEW_CSP : USER_CONTENT_CSP,
+      ...(options.view ? { 'x-frame-options': 'SAMEORIGIN' } : {}),
       'cross-origin-resource-policy': 'same-origin',
       'accept-ranges': 'bytes',
       'last-modified': file.updated_at.toUTCString(),
@@ -86,10 +95,10 @@ export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Pr
       ...(etag ? { etag } : {}),
     });
 
-    const range = parseRange(req.headers.range, size);
-    const isGet = req.method === 'GET';
-    // A click: a GET that starts at the first byte (a plain GET, or a Range from 0).
-    if (isGet && (range === null || (range !== 'invalid' && range.start === 0))) {
+    // A click: a GET that starts at the first byte (a plain GET, or a Range from 0), unless the owner is looking
+    // at their own file through a preview grant.
+    const counts = reached.grant !== 'preview';
+    if (counts && startsDownload) {
       deps.stats.recordClick({ fileId: file.id, ip: req.ip, userAgent: req.headers['user-agent'], at: new Date() });
     }
     if (etag && matchesIfNoneMatch(req.headers['if-none-match'], etag)) return reply.code(304).send();
@@ -100,6 +109,8 @@ export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Pr
         .header('content-type', 'application/json')
         .send(toErrorBody(new AppError('range_not_satisfiable', 'That byte range is outside the file.')).body);
     }
+    // nginx sends the bytes (Range and HEAD included) from its internal location.
+    if (accel) return accel(reply, file.storage_key);
     const headers: Record<string, string> = {};
     let status = 200;
     let length = size;
@@ -111,6 +122,8 @@ export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Pr
     headers['content-length'] = String(length);
     reply.code(status).headers(headers);
     if (!isGet || length === 0) return reply.send();
+    const small = await smallFiles.get(file.storage_key, size);
+    if (small) return reply.send(range ? small.subarray(range.start, range.end + 1) : small);
     const stream = await deps.storage.read(
       file.storage_key,
       range ?? (size > 0 ? { start: 0, end: size - 1 } : undefined),
@@ -119,27 +132,31 @@ export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Pr
   }
 
   const opts = { schema: { hide: true } };
+  const methods: ['GET', 'HEAD'] = ['GET', 'HEAD'];
+  const contentScopes = ['preview', 'download'] as const;
   app.route({
-    method: ['GET', 'HEAD'],
+    method: methods,
     url: '/f/:id',
     ...opts,
-    handler: async (req, reply) => {
-      const { id } = req.params as { id: string };
-      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
-        return sendError(reply, notFound());
-      const file = await deps.db.selectFrom('files').selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst();
-      if (file && !file.is_public) {
-        const user = await optionalUser(deps, req).catch(() => null);
-        if (!user || (user.id !== file.owner_id && user.role !== 'admin')) return sendError(reply, notFound());
-      }
-      return serve(req, reply, file);
-    },
+    handler: async (req, reply) => serve(req, reply, await reachById(deps, req, contentScopes)),
   });
   app.route({
-    method: ['GET', 'HEAD'],
+    method: methods,
     url: '/s/:token',
     ...opts,
-    handler: async (req, reply) =>
-      serve(req, reply, await findSharedFile(deps.db, (req.params as { token: string }).token)),
+    handler: async (req, reply) => serve(req, reply, await reachByToken(deps, req)),
   });
+  app.route({
+    method: methods,
+    url: '/f/:id/view',
+    ...opts,
+    handler: async (req, reply) => serve(req, reply, await reachById(deps, req, ['preview']), { view: true }),
+  });
+  app.route({
+    method: methods,
+    url: '/s/:token/view',
+    ...opts,
+    handler: async (req, reply) => serve(req, reply, await reachByToken(deps, req), { view: true }),
+  });
+  await registerThumbnails(app, deps, accel);
 }

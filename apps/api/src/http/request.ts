@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { AppDeps } from '../deps.js';
+import type { AppDeps } from '../deps.types.js';
 import { AppError } from '../errors.js';
 import { type AuthUser, authenticate } from '../modules/auth/auth.service.js';
 

@@ -19,13 +19,15 @@ export async function resolveDatabase(config: Config, log: Logger): Promise<Data
   if (config.DATABASE_URL) {
     return { url: config.DATABASE_URL, embedded: false, poolMax: 10, close: async () => {} };
   }
-  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([
+  const [{ PGlite }, { PGLiteSocketServer }, { pg_trgm }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite-socket'),
+    // Search uses trigram indexes (the migrations run `create extension pg_trgm`): PGlite ships the extension.
+    import('@electric-sql/pglite/contrib/pg_trgm'),
   ]);
   const dir = path.join(config.dataDir, 'pglite');
   await fs.mkdir(dir, { recursive: true });
-  const db = await PGlite.create(dir);
+  const db = await PGlite.create(dir, { extensions: { pg_trgm } });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 20 });
   await server.start();
   const conn = server.getServerConn(); // "127.0.0.1:PORT"

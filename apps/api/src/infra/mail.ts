@@ -15,13 +15,24 @@ export interface Mailer {
   close(): void;
 }
 
-/** SMTP through nodemailer when EMAIL_HOST is set; otherwise messages are written to the log (development). */
+/**
+ * SMTP through nodemailer when EMAIL_HOST is set; otherwise messages are written to the log, their subject and text
+ * (which carry login codes) only in development. Production refuses to start without EMAIL_HOST (env.ts).
+ */
 export function createMailer(config: Config, log: Logger): Mailer {
   if (!config.EMAIL_HOST) {
+    const showText = config.NODE_ENV === 'development';
     return {
       kind: 'log',
       async send(message) {
-        log.warn({ to: message.to, subject: message.subject, text: message.text }, 'EMAIL_HOST unset: email not sent');
+        if (showText) {
+          log.warn(
+            { to: message.to, subject: message.subject, text: message.text },
+            'EMAIL_HOST unset: email not sent',
+          );
+        } else {
+          log.warn('EMAIL_HOST unset: email not sent (its text is logged only in development)');
+        }
       },
       close() {},
     };

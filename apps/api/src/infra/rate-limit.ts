@@ -18,7 +18,11 @@ export interface Limiter {
   reset(key: string): Promise<void>;
 }
 
-/** rate-limiter-flexible on Redis when configured, its memory limiter otherwise. */
+/**
+ * rate-limiter-flexible on Redis when configured, its memory limiter otherwise. While Redis is away every call
+ * fails at once (the error formatter answers 503 service_unavailable): a per-process fallback would let an
+ * attacker multiply the limits by the number of instances, so logins wait for Redis instead.
+ */
 export function createLimiter(redis: RedisHandle, spec: LimiterSpec): Limiter {
   const options = {
     keyPrefix: `${redis.prefix}rl:${spec.name}`,
@@ -30,8 +34,8 @@ export function createLimiter(redis: RedisHandle, spec: LimiterSpec): Limiter {
     ? new RateLimiterRedis({
         ...options,
         storeClient: redis.client,
-        // If Redis is unreachable, keep limiting per process instead of failing every login.
-        insuranceLimiter: new RateLimiterMemory(options),
+        // Refused before anything is sent while the connection is not ready (no waiting for a reconnect).
+        rejectIfRedisNotReady: true,
       })
     : new RateLimiterMemory(options);
 

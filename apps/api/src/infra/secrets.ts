@@ -18,6 +18,10 @@ export interface Keys {
   otp: Buffer;
   visitor: Buffer;
   jobs: Buffer;
+  /** Signs download grants (short-lived links to a file's bytes, see downloads/grants.ts). */
+  grants: Buffer;
+  /** Signs unlock grants of password-protected private links (modules/files/link-controls.ts). */
+  unlock: Buffer;
 }
 
 export function deriveKeys(secret: string): Keys {
@@ -27,6 +31,8 @@ export function deriveKeys(secret: string): Keys {
     otp: derive('tagdrop/otp-hash/v1'),
     visitor: derive('tagdrop/visitor-hash/v1'),
     jobs: derive('tagdrop/job-payload/v1'),
+    grants: derive('tagdrop/download-grant/v1'),
+    unlock: derive('tagdrop/link-unlock/v1'),
   };
 }
 

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { audit } from '../infra/audit.js';
-import { deleteFiles } from '../modules/files/files.service.js';
+import { deleteFileBytes, deleteFileRows } from '../modules/files/files.service.js';
 import { defineJob, type JobDeps } from './types.js';
 
 export interface SweepResult {
@@ -27,10 +27,14 @@ export async function sweepExpired(deps: JobDeps, touch: () => Promise<unknown> 
   const result: SweepResult = { files: 0, uploads: 0, orphans: 0 };
   const batch = deps.config.EXPIRY_BATCH_SIZE;
 
-  // 1. Expired files. Expired files already answer 410 and are hidden from listings; this frees the space.
+  // 1. Expired files and files out of downloads. They already answer 410; this frees the space.
+  // Batches are pipelined: while one batch's bytes and cached statistics are removed, the next batch's rows
+  // go (the bytes of rows already gone are orphans at worst, which step 3 removes after a crash).
+  let bytesOfLastBatch: Promise<void> = Promise.resolve();
+  let bytesFailure: unknown = null;
   for (;;) {
     const batchStarted = Date.now();
-    const ids = (
+    const expired = (
       await deps.db
         .selectFrom('files')
         .select('id')
@@ -39,15 +43,37 @@ export async function sweepExpired(deps: JobDeps, touch: () => Promise<unknown> 
         .limit(batch)
         .execute()
     ).map((r) => r.id);
+    // Files out of downloads go like expired ones (they already answer 410); the partial index of limited
+    // files keeps this a scan of the few that have a limit.
+    const ids =
+      expired.length < batch
+        ? [
+            ...expired,
+            ...(
+              await deps.db
+                .selectFrom('files')
+                .select('id')
+                .where('max_downloads', 'is not', null)
+                .whereRef('download_count', '>=', 'max_downloads')
+                .limit(batch - expired.length)
+                .execute()
+            ).map((r) => r.id),
+          ]
+        : expired;
     if (ids.length === 0) break;
-    const removed = await deleteFiles(deps, ids);
+    const removed = await deleteFileRows(deps, ids);
+    await bytesOfLastBatch;
+    // Handled at once (a failure is rethrown below, after the batch in flight), never an unhandled rejection.
+    bytesOfLastBatch = deleteFileBytes(deps, removed).catch((err) => {
+      bytesFailure ??= err;
+    });
     if (removed.length > 0) {
       await audit(deps.db, {
         actorId: null,
         action: 'file.expired',
         targetType: 'file',
-        targetId: removed.length === 1 ? removed[0] : undefined,
-        meta: { count: removed.length, ids: removed },
+        targetId: removed.length === 1 ? removed[0]?.id : undefined,
+        meta: { count: removed.length, ids: removed.map((r) => r.id) },
       });
     }
     result.files += removed.length;
@@ -55,6 +81,8 @@ export async function sweepExpired(deps: JobDeps, touch: () => Promise<unknown> 
     if (ids.length < batch) break;
     await rest(batchStarted);
   }
+  await bytesOfLastBatch;
+  if (bytesFailure) throw bytesFailure;
 
   // 2. Tus upload rows past their expiry: abandoned ones (the row, then `<id>` and `<id>.json`) and finished
   // ones (the row and `<id>.json`; the bytes belong to a file).
@@ -103,7 +131,7 @@ export async function sweepExpired(deps: JobDeps, touch: () => Promise<unknown> 
   }
 
   // 3. Objects with no row in files or uploads (bytes left by a crash between row and object deletion,
-  // or by an interrupted write: `<key>.part`).
+  // or by an interrupted write: `<key>.part`), and thumbnails no file names any more.
   const cutoff = Date.now() - deps.config.ORPHAN_GRACE_SECONDS * 1000;
   let chunk: string[] = [];
   const orphaned: string[] = [];
@@ -111,11 +139,12 @@ export async function sweepExpired(deps: JobDeps, touch: () => Promise<unknown> 
     const keys = chunk;
     chunk = [];
     const bases = [...new Set(keys.map((k) => k.replace(/\.part$/, '')))];
-    const [files, uploads] = await Promise.all([
+    const [files, thumbnails, uploads] = await Promise.all([
       deps.db.selectFrom('files').select('storage_key as key').where('storage_key', 'in', bases).execute(),
+      deps.db.selectFrom('files').select('thumbnail_key as key').where('thumbnail_key', 'in', bases).execute(),
       deps.db.selectFrom('uploads').select('id as key').where('id', 'in', bases).execute(),
     ]);
-    const known = new Set([...files, ...uploads].map((r) => r.key));
+    const known = new Set([...files, ...thumbnails, ...uploads].map((r) => r.key));
     const orphans = keys.filter((k) => !known.has(k.replace(/\.part$/, '')));
     const failures: string[] = [];
     await Promise.all(

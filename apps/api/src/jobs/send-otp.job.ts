@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { unseal } from '../infra/secrets.js';
-import { SmsDeliveryError } from '../infra/sms/index.js';
+import { SmsDeliveryError } from '../infra/sms/types.js';
+import { closeChallenge, findUserByIdentifier } from '../modules/auth/auth.queries.js';
 import { defineJob } from './types.js';
 
 export const sendOtpPayload = z.object({
@@ -30,7 +31,11 @@ export function otpMessage(code: string, ttlSeconds: number) {
   };
 }
 
-/** Delivers a login code by email or SMS; retried with backoff, skipped when the code is no longer open. */
+/**
+ * Decides whether a login code may be delivered (the person exists and is active, or is new while sign-up is open)
+ * and delivers it by email or SMS; retried with backoff, skipped when the code is no longer open. A code that may not
+ * be delivered is closed at once. (The request path is the same for everyone, so timing reveals nothing.)
+ */
 export const sendOtpJob = defineJob({
   name: 'send-otp',
   schema: sendOtpPayload,
@@ -45,6 +50,17 @@ export const sendOtpJob = defineJob({
       .executeTakeFirst();
     if (!open) {
       deps.log.info({ challengeId: data.challengeId }, 'send-otp: code no longer open, not sent');
+      return;
+    }
+    const user = await findUserByIdentifier(deps.db, {
+      field: data.channel === 'email' ? 'email' : 'phone',
+      channel: data.channel,
+      value: data.destination,
+    });
+    const mayLogin = user ? user.is_active : deps.config.ALLOW_SIGNUP;
+    if (!mayLogin) {
+      await closeChallenge(deps.db, data.challengeId);
+      deps.log.info({ challengeId: data.challengeId, known: Boolean(user) }, 'send-otp: may not sign in, not sent');
       return;
     }
     const code = unseal(deps.keys.jobs, data.sealedCode);

@@ -6,7 +6,7 @@ import type { Logger } from '../infra/logger.js';
 import type { Mailer } from '../infra/mail.js';
 import type { RedisHandle } from '../infra/redis.js';
 import type { Keys } from '../infra/secrets.js';
-import type { SmsProvider } from '../infra/sms/index.js';
+import type { SmsProvider } from '../infra/sms/types.js';
 import type { StatsService } from '../modules/stats/stats.types.js';
 import type { Storage } from '../storage/index.js';
 

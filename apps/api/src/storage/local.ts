@@ -148,6 +148,10 @@ export function localStorage(root: string): Storage {
     async takeUploadDigest(key) {
       return (await tusStore?.takeDigest(key)) ?? null;
     },
+    async truncateUpload(key, offset) {
+      tusStore?.forget(key);
+      await fs.truncate(file(key), offset);
+    },
     async finalizeUpload(key) {
       await fs.rm(`${file(key)}.json`, { force: true });
     },

@@ -31,6 +31,12 @@ export interface Storage {
    * null when the upload was (partly) received elsewhere, so the caller reads the object once instead.
    */
   takeUploadDigest(key: string): Promise<UploadDigest | null>;
+  /**
+   * Optional: cuts an unfinished tus upload back to `offset` bytes (drops a chunk that failed its checksum,
+   * and any running digest past it). A driver that cannot shorten what it wrote (S3 parts) leaves this out;
+   * chunks that carry a checksum are then verified before they reach its datastore (uploads/store.ts).
+   */
+  truncateUpload?(key: string, offset: number): Promise<void>;
 }
 
 /** Keys are generated ids: letters, digits, dash and underscore only. */

@@ -1,4 +1,4 @@
-import type { AppDeps } from '../deps.js';
+import type { AppDeps } from '../deps.types.js';
 import type { AppError } from '../errors.js';
 import type { AuthUser } from '../modules/auth/auth.service.js';
 
@@ -9,7 +9,7 @@ export interface ContextInner {
   authError: AppError | null;
   ip: string;
   userAgent: string | undefined;
-  /** Base URL for links in responses: PUBLIC_URL, or the request's own origin. */
+  /** Base URL for links in responses: PUBLIC_URL, or the listening address (never the request's Host). */
   baseUrl: string;
 }
 
@@ -21,7 +21,7 @@ export function createContextInner(inner: Partial<ContextInner> & Pick<ContextIn
     ip: '127.0.0.1',
     userAgent: undefined,
     ...inner,
-    baseUrl: (inner.deps.config.PUBLIC_URL ?? inner.baseUrl ?? 'http://localhost').replace(/\/+$/, ''),
+    baseUrl: inner.deps.baseUrl,
   };
 }
 

@@ -1,11 +1,11 @@
-import type { FileStats } from '@tagdrop/contracts';
+import type { FileDetailStats } from '@tagdrop/contracts';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatDate, formatDay } from '../lib/format';
 
 const DAYS = 30;
 
 /** The last 30 UTC days, oldest first, with the server's counts and zero for days it left out. */
-function last30Days(daily: FileStats['daily']): { day: string; clicks: number }[] {
+function last30Days(daily: FileDetailStats['daily']): { day: string; clicks: number }[] {
   const byDate = new Map(daily.map((d) => [d.date, d.clicks]));
   const today = new Date();
   const days: { day: string; clicks: number }[] = [];
@@ -17,7 +17,7 @@ function last30Days(daily: FileStats['daily']): { day: string; clicks: number }[
   return days;
 }
 
-export function ClickStats({ stats }: { stats: FileStats }) {
+export function ClickStats({ stats }: { stats: FileDetailStats }) {
   const data = last30Days(stats.daily);
   const last30 = stats.daily.reduce((n, d) => n + d.clicks, 0);
   return (

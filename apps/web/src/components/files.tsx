@@ -1,4 +1,4 @@
-import type { FileDto } from '@tagdrop/contracts';
+import type { FileListItemDto } from '@tagdrop/contracts';
 import { Link } from '@tanstack/react-router';
 import { formatBytes, formatDate } from '../lib/format';
 
@@ -24,7 +24,7 @@ export function Hashtags({ tags }: { tags: string[] }) {
 }
 
 /** One file in a list. `mine` links to the detail page; otherwise the name downloads. */
-export function FileCard({ file, mine }: { file: FileDto; mine: boolean }) {
+export function FileCard({ file, mine }: { file: FileListItemDto; mine: boolean }) {
   return (
     <li className="file-card" data-testid="file-card">
       <div className="file-main">
@@ -61,7 +61,15 @@ export function FileCard({ file, mine }: { file: FileDto; mine: boolean }) {
   );
 }
 
-export function FileListView({ files, mine, empty }: { files: FileDto[]; mine: boolean; empty: React.ReactNode }) {
+export function FileListView({
+  files,
+  mine,
+  empty,
+}: {
+  files: FileListItemDto[];
+  mine: boolean;
+  empty: React.ReactNode;
+}) {
   if (files.length === 0) return <p className="empty">{empty}</p>;
   return (
     <ul className="file-list">

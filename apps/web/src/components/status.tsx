@@ -20,10 +20,17 @@ export function ErrorView({ error, reset }: ErrorComponentProps) {
   const code = errorCode(error);
   if (code === 'not_found') return <NotFound />;
   if (code === 'gone') {
+    // 410: the file expired, or its link had all the downloads it allows.
+    const used = /download limit/i.test(errorMessage(error));
     return (
       <div className="panel notice" role="alert">
-        <h1>Expired</h1>
-        <p>This file has expired and is no longer available.</p>
+        <h1>{used ? 'No downloads left' : 'Expired'}</h1>
+        <p>
+          {used
+            ? 'This file had all the downloads its link allows and is no longer available.'
+            : 'This file has expired and is no longer available.'}{' '}
+          Ask the person who shared it for a new link.
+        </p>
         <Link to="/">Browse public files</Link>
       </div>
     );

@@ -2,29 +2,38 @@ import { Link } from '@tanstack/react-router';
 import { type DragEvent, type FormEvent, useId, useRef, useState } from 'react';
 import { formatBytes, fromLocalInput, parseHashtags } from '../lib/format';
 import { type UploadItem, uploadStore, useUploads } from '../lib/uploads';
+import { parseMaxDownloads } from './link-controls';
 
 export function UploadPanel() {
-  const ids = { files: useId(), desc: useId(), tags: useId(), pub: useId(), exp: useId() };
+  const ids = { files: useId(), desc: useId(), tags: useId(), pub: useId(), exp: useId(), max: useId(), pw: useId() };
   const [files, setFiles] = useState<File[]>([]);
   const [description, setDescription] = useState('');
   const [hashtags, setHashtags] = useState('');
   const [isPublic, setIsPublic] = useState(false);
   const [expires, setExpires] = useState('');
+  const [maxDownloads, setMaxDownloads] = useState('');
+  const [linkPassword, setLinkPassword] = useState('');
   const [dragging, setDragging] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const items = useUploads();
+  const maxInvalid = Number.isNaN(parseMaxDownloads(maxDownloads));
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    const max = parseMaxDownloads(maxDownloads);
+    if (Number.isNaN(max)) return;
     for (const file of files) {
       uploadStore.add(file, {
         description: description.trim() || undefined,
         hashtags: parseHashtags(hashtags),
         isPublic,
         expiresAt: fromLocalInput(expires),
+        maxDownloads: max,
+        ...(!isPublic && linkPassword ? { linkPassword } : {}),
       });
     }
     setFiles([]);
+    setLinkPassword('');
     if (input.current) input.current.value = '';
   };
 
@@ -81,6 +90,40 @@ export function UploadPanel() {
             <input id={ids.exp} type="datetime-local" value={expires} onChange={(e) => setExpires(e.target.value)} />
           </div>
         </div>
+        <div className="grid2">
+          <div className="field">
+            <label htmlFor={ids.max}>Downloads allowed (optional)</label>
+            <input
+              id={ids.max}
+              type="number"
+              min={1}
+              step={1}
+              inputMode="numeric"
+              placeholder="No limit"
+              aria-invalid={maxInvalid || undefined}
+              value={maxDownloads}
+              onChange={(e) => setMaxDownloads(e.target.value)}
+            />
+            {maxInvalid ? (
+              <p className="error small" role="alert">
+                A whole number of at least 1, or empty for no limit.
+              </p>
+            ) : null}
+          </div>
+          <div className="field">
+            <label htmlFor={ids.pw}>Link password (optional)</label>
+            <input
+              id={ids.pw}
+              type="password"
+              autoComplete="new-password"
+              maxLength={200}
+              disabled={isPublic}
+              placeholder={isPublic ? 'Private files only' : 'None'}
+              value={isPublic ? '' : linkPassword}
+              onChange={(e) => setLinkPassword(e.target.value)}
+            />
+          </div>
+        </div>
         <div className="field">
           <label htmlFor={ids.desc}>Description</label>
           <textarea id={ids.desc} rows={2} value={description} onChange={(e) => setDescription(e.target.value)} />
@@ -90,7 +133,7 @@ export function UploadPanel() {
             <input id={ids.pub} type="checkbox" checked={isPublic} onChange={(e) => setIsPublic(e.target.checked)} />
             Public (listed in the gallery)
           </label>
-          <button type="submit" disabled={files.length === 0}>
+          <button type="submit" disabled={files.length === 0 || maxInvalid}>
             Upload {files.length > 1 ? `${files.length} files` : ''}
           </button>
         </div>
@@ -140,6 +183,15 @@ function UploadRow({ item }: { item: UploadItem }) {
         </span>
       </div>
       <progress max={100} value={pct} aria-label={`Upload of ${item.name}`} />
+      {item.resumedFrom !== undefined || item.parts ? (
+        <p className="muted small" data-testid="upload-note">
+          {item.resumedFrom !== undefined
+            ? `Resumed at ${Math.floor((item.resumedFrom / (item.size || 1)) * 100)}% (${formatBytes(item.resumedFrom)} were already uploaded)`
+            : null}
+          {item.resumedFrom !== undefined && item.parts ? ' · ' : null}
+          {item.parts ? `Sent in ${item.parts} parallel parts` : null}
+        </p>
+      ) : null}
       {item.error ? (
         <p className="error small" role="alert">
           {item.error}

@@ -1,14 +1,4 @@
-const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-
-export function formatBytes(bytes: number): string {
-  let n = bytes;
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i === 0 ? n : n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
-}
+export { formatBytes } from '@tagdrop/contracts/file-kinds';
 
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return '—';
@@ -48,4 +38,37 @@ export function parseHashtags(text: string): string[] {
         .filter(Boolean),
     ),
   ];
+}
+
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['year', 365 * 24 * 3600],
+  ['month', 30 * 24 * 3600],
+  ['week', 7 * 24 * 3600],
+  ['day', 24 * 3600],
+  ['hour', 3600],
+  ['minute', 60],
+];
+
+/** "in 3 days", "in 5 hours", "in 1 minute" — the coarsest unit that fits (in the viewer's language). */
+export function formatRelative(iso: string, now = Date.now()): string {
+  const seconds = (new Date(iso).getTime() - now) / 1000;
+  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size) return rtf.format(Math.trunc(seconds / size), unit);
+  }
+  return rtf.format(Math.trunc(seconds / 60) || (seconds >= 0 ? 1 : -1), 'minute');
+}
+
+/** Time to expiry for a person: "in 3 days (Dec 7, 2026, 10:00 AM)", in their own time zone. */
+export function formatExpiry(iso: string | null, now = Date.now()): string {
+  if (!iso) return 'Never';
+  return `${formatRelative(iso, now)} (${formatDate(iso)})`;
+}
+
+/** "2 of 5 downloads left", "No downloads left", "No limit". */
+export function formatDownloadsLeft(file: { max_downloads: number | null; downloads_left: number | null }): string {
+  if (file.max_downloads === null || file.downloads_left === null) return 'No limit';
+  if (file.downloads_left === 0) return 'No downloads left';
+  const left = file.downloads_left === 1 ? '1 download left' : `${file.downloads_left} downloads left`;
+  return `${left} (of ${file.max_downloads})`;
 }

@@ -1,6 +1,7 @@
 import { useSuspenseInfiniteQuery } from '@tanstack/react-query';
 import { createFileRoute, useNavigate } from '@tanstack/react-router';
-import { FileListView, LoadMore } from '../components/files';
+import { FileCollection, ViewToggle } from '../components/file-grid';
+import { LoadMore } from '../components/files';
 import { SearchBox } from '../components/search-box';
 import { publicFilesQuery } from '../lib/queries';
 
@@ -20,9 +21,12 @@ function Gallery() {
     <section aria-labelledby="gallery-title">
       <div className="page-head">
         <h1 id="gallery-title">Public files</h1>
-        <SearchBox value={q ?? ''} onSearch={(text) => navigate({ search: text ? { q: text } : {} })} />
+        <div className="row gap">
+          <SearchBox value={q ?? ''} onSearch={(text) => navigate({ search: text ? { q: text } : {} })} />
+          <ViewToggle />
+        </div>
       </div>
-      <FileListView
+      <FileCollection
         files={files}
         mine={false}
         empty={q ? `No public files match “${q}”.` : 'Nobody has shared a public file yet.'}

@@ -1,8 +1,10 @@
+import type { VerifyOtpOutput } from '@tagdrop/contracts';
+import { passkeyPromptError, passkeysSupported, signInWithPasskey } from '@tagdrop/contracts/passkeys';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { createFileRoute, useRouter } from '@tanstack/react-router';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { auth } from '../lib/auth';
-import { errorMessage, trpc } from '../lib/trpc';
+import { errorMessage, trpc, trpcClient } from '../lib/trpc';
 
 const RESEND_COOLDOWN_S = 30;
 
@@ -44,13 +46,15 @@ function OtpLogin() {
       },
     }),
   );
+  const signedIn = async (data: VerifyOtpOutput) => {
+    auth.setTokens(data);
+    queryClient.setQueryData(trpc.auth.me.queryKey(), data.user);
+    await router.navigate({ href: redirect ?? '/files', replace: true });
+  };
+  const passkey = useMutation({ mutationFn: () => signInWithPasskey(trpcClient), onSuccess: signedIn });
   const verify = useMutation(
     trpc.auth.verifyOtp.mutationOptions({
-      onSuccess: async (data) => {
-        auth.setTokens(data);
-        queryClient.setQueryData(trpc.auth.me.queryKey(), data.user);
-        await router.navigate({ href: redirect ?? '/files', replace: true });
-      },
+      onSuccess: signedIn,
       onError: () => {
         setCode('');
         codeRef.current?.focus();
@@ -79,7 +83,7 @@ function OtpLogin() {
     verify.mutate({ ...identifier(), otp: code });
   };
 
-  const error = step === 'identify' ? request.error : (verify.error ?? request.error);
+  const error = step === 'identify' ? (request.error ?? passkey.error) : (verify.error ?? request.error);
 
   return (
     <section className="panel narrow auth-card" aria-labelledby="login-title">
@@ -131,6 +135,22 @@ function OtpLogin() {
               {request.isPending ? 'Sending…' : 'Send code'}
             </button>
           </form>
+          {passkeysSupported() ? (
+            <div className="stack passkey-login">
+              <p className="muted small or">or</p>
+              <button
+                type="button"
+                className="secondary"
+                disabled={passkey.isPending}
+                onClick={() => {
+                  request.reset();
+                  passkey.mutate();
+                }}
+              >
+                {passkey.isPending ? 'Waiting for your passkey…' : 'Sign in with a passkey'}
+              </button>
+            </div>
+          ) : null}
         </>
       ) : (
         <form onSubmit={onVerify} className="stack">
@@ -194,7 +214,7 @@ function OtpLogin() {
       )}
       {error ? (
         <p id={ids.err} className="error" role="alert">
-          {errorMessage(error)}
+          {passkeyPromptError(error) ?? errorMessage(error)}
         </p>
       ) : null}
     </section>

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { roleSchema, userSchema } from './auth.js';
-import { fileSchema } from './files.js';
+import { fileListItemSchema } from './files.js';
 
 /** Admin console schemas: users, audit log, jobs (and files/hashtags once the files module lands). */
 
@@ -106,7 +106,8 @@ export const fileOwnerSchema = z.object({
   phone: z.string().nullable(),
 });
 
-export const adminFileSchema = fileSchema.extend({ owner: fileOwnerSchema });
+/** A file in the admin console's list (stats without the 30-day history), with its owner. */
+export const adminFileSchema = fileListItemSchema.extend({ owner: fileOwnerSchema });
 
 export const adminFileListInput = z.object({
   owner_id: z.uuid().optional(),

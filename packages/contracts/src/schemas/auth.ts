@@ -67,6 +67,7 @@ export const sessionSchema = z.object({
   expires_at: z.iso.datetime({ offset: true }),
   user_agent: z.string().nullable(),
   ip: z.string().nullable(),
+  method: z.enum(['otp', 'passkey']).describe('How the session began: a one-time code or a passkey'),
   current: z.boolean(),
 });
 export const sessionListOutput = z.object({ results: z.array(sessionSchema) });

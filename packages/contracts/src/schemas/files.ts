@@ -13,14 +13,22 @@ export const dailyClicksSchema = z.object({
   clicks: z.number().int().nonnegative(),
 });
 
-export const fileStatsSchema = z.object({
-  clicks: z.number().int().nonnegative(),
-  unique_visitors: z.number().int().nonnegative(),
-  last_click_at: z.iso.datetime({ offset: true }).nullable(),
-  daily: z.array(dailyClicksSchema).describe('The last 30 days, oldest first'),
-});
+/** Click totals: what list items carry (read for a whole page in one Redis round trip). */
+export const fileStatsSchema = z
+  .object({
+    clicks: z.number().int().nonnegative(),
+    unique_visitors: z.number().int().nonnegative(),
+    last_click_at: z.iso.datetime({ offset: true }).nullable(),
+  })
+  .meta({ id: 'FileStats' });
 
-export const fileSchema = z
+/** Click totals plus the 30-day history: the single-file object only (never list items). */
+export const fileDetailStatsSchema = fileStatsSchema
+  .extend({ daily: z.array(dailyClicksSchema).describe('The last 30 days, oldest first') })
+  .meta({ id: 'FileDetailStats' });
+
+/** A file as list items carry it (lists of REST, tRPC and the admin console): stats without `daily`. */
+export const fileListItemSchema = z
   .object({
     id: fileId,
     name: z.string(),
@@ -38,9 +46,31 @@ export const fileSchema = z
       .string()
       .nullable()
       .describe('Private link /s/{token}; only shown to the owner and admins, null for public files'),
+    thumbnail_url: z
+      .string()
+      .nullable()
+      .describe(
+        'Absolute URL of the thumbnail (/f/{id}/thumb, or /s/{token}/thumb through a private link; for a private ' +
+          "file's owner it carries a grant that only opens the thumbnail); null while there is none",
+      ),
+    has_link_password: z.boolean().describe('Whether the private link asks for a password (see link_password)'),
+    max_downloads: z
+      .number()
+      .int()
+      .nullable()
+      .describe('Counted downloads after which the file answers 410 and is removed; null: no limit'),
+    downloads_left: z
+      .number()
+      .int()
+      .nonnegative()
+      .nullable()
+      .describe('Counted downloads left before the limit (null: no limit)'),
     stats: fileStatsSchema,
   })
-  .meta({ id: 'File' });
+  .meta({ id: 'FileListItem' });
+
+/** The single-file object (GET /api/files/{id}/, files.get, after changes): stats with the 30-day history. */
+export const fileSchema = fileListItemSchema.extend({ stats: fileDetailStatsSchema }).meta({ id: 'File' });
 
 /** Hashtags as a list or a comma/space separated string; normalised on the server. */
 export const hashtagsInput = z
@@ -60,11 +90,26 @@ export const listFilesInput = z.object({
 });
 
 export const fileListOutput = z.object({
-  results: z.array(fileSchema),
+  results: z.array(fileListItemSchema),
   next: z.string().nullable().describe('Cursor of the next page, or null on the last page'),
 });
 
 export const fileIdInput = z.object({ id: fileId });
+
+export const MAX_LINK_PASSWORD_LENGTH = 200;
+export const linkPasswordInput = z
+  .string()
+  .min(1)
+  .max(MAX_LINK_PASSWORD_LENGTH)
+  .nullable()
+  .describe('Write-only: a password the private link asks for (stored as an argon2id hash); null removes it');
+export const maxDownloadsInput = z
+  .number()
+  .int()
+  .min(1)
+  .max(1_000_000_000)
+  .nullable()
+  .describe('Counted downloads (GETs from byte 0 by anyone but the owner) before the file answers 410; null: no limit');
 
 export const updateFileInput = z.object({
   name: z.string().trim().min(1).max(MAX_FILENAME_LENGTH).optional(),
@@ -72,13 +117,42 @@ export const updateFileInput = z.object({
   hashtags: hashtagsInput.optional(),
   is_public: z.boolean().optional(),
   expires_at: expiresAtInput.optional(),
+  link_password: linkPasswordInput.optional(),
+  max_downloads: maxDownloadsInput.optional(),
 });
+
+/** POST /api/share/{token}/unlock/ and public.unlock: the password of a private link. */
+export const unlockLinkInput = z.object({ password: z.string().min(1).max(MAX_LINK_PASSWORD_LENGTH) });
+export const unlockLinkOutput = z
+  .object({
+    download_url: z.string().describe('The private link with a short-lived grant: /s/{token}?unlock=…'),
+    unlock: z.string().describe('The grant alone, for /s/{token}/thumb, /s/{token}/view and public.byToken'),
+    expires_at: z.iso.datetime({ offset: true }),
+  })
+  .meta({ id: 'UnlockedLink' });
+
+/** Short-lived links to a file's bytes for its owner's browser, which cannot send a Bearer token from <img>/<video>. */
+export const previewLinksOutput = z
+  .object({
+    content_url: z.string().describe('The bytes (Range works), for players and previews; opening it counts no click'),
+    download_url: z.string().describe('A download (counts a click like /f/{id})'),
+    view_url: z
+      .string()
+      .nullable()
+      .describe("PDFs: the same bytes, framable by this site's pages only (the browser's PDF viewer); else null"),
+    expires_at: z.iso.datetime({ offset: true }),
+  })
+  .meta({ id: 'PreviewLinks' });
 
 export const hashtagSchema = z.object({ name: z.string(), count: z.number().int().nonnegative() });
 export const hashtagListOutput = z.object({ results: z.array(hashtagSchema) });
 
 export type FileDto = z.infer<typeof fileSchema>;
+export type FileListItemDto = z.infer<typeof fileListItemSchema>;
 export type FileStats = z.infer<typeof fileStatsSchema>;
+export type FileDetailStats = z.infer<typeof fileDetailStatsSchema>;
 export type ListFilesInput = z.infer<typeof listFilesInput>;
 export type UpdateFileInput = z.infer<typeof updateFileInput>;
 export type HashtagDto = z.infer<typeof hashtagSchema>;
+export type PreviewLinks = z.infer<typeof previewLinksOutput>;
+export type UnlockedLink = z.infer<typeof unlockLinkOutput>;

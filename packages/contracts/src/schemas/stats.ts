@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { dailyClicksSchema, fileId, fileStatsSchema } from './files.js';
+import { dailyClicksSchema, fileDetailStatsSchema, fileId } from './files.js';
 
 /** Click statistics: one file's summary (owner/admin) and the instance overview (admin). */
 
 export const statsFileInput = z.object({ id: fileId });
-export const statsFileOutput = fileStatsSchema;
+export const statsFileOutput = fileDetailStatsSchema;
 
 export const statsTopFileSchema = z.object({
   id: fileId,

@@ -1,31 +1,12 @@
 import type { Config } from '../../env.js';
 import type { Logger } from '../logger.js';
 import { consoleSms } from './console.js';
+import { noSms } from './none.js';
 import { twilioSms } from './twilio.js';
+import type { SmsProvider } from './types.js';
 import { webhookSms } from './webhook.js';
 
-export interface SmsMessage {
-  /** E.164 number. */
-  to: string;
-  body: string;
-}
-
-/** One SMS provider. Adding another is one new file and one line below. */
-export interface SmsProvider {
-  readonly name: string;
-  send(message: SmsMessage): Promise<void>;
-}
-
-export class SmsDeliveryError extends Error {
-  override name = 'SmsDeliveryError';
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-  ) {
-    super(message);
-  }
-}
-
+/** Picks the provider SMS_PROVIDER names. */
 export function createSmsProvider(config: Config, log: Logger): SmsProvider {
   switch (config.SMS_PROVIDER) {
     case 'webhook':
@@ -37,7 +18,10 @@ export function createSmsProvider(config: Config, log: Logger): SmsProvider {
         authToken: config.TWILIO_AUTH_TOKEN as string,
         from: config.TWILIO_FROM as string,
       });
+    case 'none':
+      return noSms();
     default:
-      return consoleSms(log);
+      // Texts (and their codes) reach the log only in development.
+      return consoleSms(log, { showBody: config.NODE_ENV === 'development' });
   }
 }

@@ -1,4 +1,4 @@
-import { SmsDeliveryError, type SmsProvider } from './index.js';
+import { SmsDeliveryError, type SmsProvider } from './types.js';
 
 export interface TwilioOptions {
   apiUrl: string;

@@ -1,4 +1,4 @@
-import { SmsDeliveryError, type SmsProvider } from './index.js';
+import { SmsDeliveryError, type SmsProvider } from './types.js';
 
 /** POSTs `{"to": "+E164", "body": "..."}` as JSON to SMS_WEBHOOK_URL; any 2xx is success. */
 export function webhookSms(url: string): SmsProvider {

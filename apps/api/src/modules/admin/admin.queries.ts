@@ -165,15 +165,18 @@ export function fileOwners(db: Db, fileIds: string[]) {
     .execute();
 }
 
-/** Every hashtag with the number of files linked to it (orphans included, with 0), most used first. */
+/**
+ * Every hashtag with the number of files linked to it (orphans included, with 0), most used first: the kept
+ * counts (hashtag_counts), never a count over the links.
+ */
 export function selectHashtags(db: Db, f: { search?: string | undefined; limit: number }) {
+  const fileCount = sql<string>`coalesce(hashtag_counts.total_count, 0)`;
   let q = db
     .selectFrom('hashtags')
-    .leftJoin('file_hashtags', 'file_hashtags.hashtag_id', 'hashtags.id')
-    .groupBy(['hashtags.id', 'hashtags.name', 'hashtags.created_at'])
-    .select(['hashtags.name', 'hashtags.created_at', sql<number>`count(file_hashtags.file_id)::int`.as('file_count')]);
+    .leftJoin('hashtag_counts', 'hashtag_counts.hashtag_id', 'hashtags.id')
+    .select(['hashtags.name', 'hashtags.created_at', fileCount.as('file_count')]);
   if (f.search) q = q.where('hashtags.name', 'like', likeContains(f.search));
-  return q.orderBy(sql`count(file_hashtags.file_id)`, 'desc').orderBy('hashtags.name').limit(f.limit).execute();
+  return q.orderBy(fileCount, 'desc').orderBy('hashtags.name').limit(f.limit).execute();
 }
 
 /** Instance-wide counts, in one round trip. */

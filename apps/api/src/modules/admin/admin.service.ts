@@ -13,14 +13,22 @@ import type {
   JobsOverviewOutput,
   Role,
 } from '@tagdrop/contracts';
-import type { AppDeps } from '../../deps.js';
+import { sql } from 'kysely';
+import type { AppDeps } from '../../deps.types.js';
 import { AppError } from '../../errors.js';
 import { audit } from '../../infra/audit.js';
 import { jobSpecs } from '../../jobs/registry.js';
-import { revokeSessions as revokeSessionRows } from '../auth/auth.queries.js';
-import { type AuthUser, setUserActive, toUserDto } from '../auth/auth.service.js';
+import {
+  type AuthUser,
+  revokeUserSessions as revokeAllSessions,
+  setUserActive,
+  toUserDto,
+} from '../auth/auth.service.js';
 import { normalizeEmail, normalizePhone } from '../auth/identifier.js';
-import * as files from '../files/files.service.js';
+import { type AccessChangeDeps, restrictAccess, widenAccess } from '../auth/session-access.js';
+import { listFiles } from '../files/files.listing.js';
+import { deleteFile } from '../files/files.service.js';
+import type { FilesDeps } from '../files/files.types.js';
 import { normalizeHashtag } from '../files/hashtags.js';
 import {
   BIGINT,
@@ -77,7 +85,7 @@ export async function getUser(deps: Pick<AppDeps, 'db'>, id: string): Promise<Ad
 }
 
 /** Blocks or unblocks a user (blocking ends all their sessions at once). Admins cannot block themselves. */
-export async function setActive(deps: Pick<AppDeps, 'db'>, actor: Actor, input: { id: string; active: boolean }) {
+export async function setActive(deps: AccessChangeDeps, actor: Actor, input: { id: string; active: boolean }) {
   if (input.id === actor.id && !input.active) {
     throw new AppError('conflict', 'You cannot block your own account.');
   }
@@ -86,34 +94,42 @@ export async function setActive(deps: Pick<AppDeps, 'db'>, actor: Actor, input: 
   return getUser(deps, input.id);
 }
 
-/** Promotes or demotes a user; it takes effect on their next request (the role is read per request). */
-export async function setRole(deps: Pick<AppDeps, 'db'>, actor: Actor, input: { id: string; role: Role }) {
+/**
+ * Promotes or demotes a user; it takes effect on their next request on every instance (the role of each open
+ * session is kept in the session cache: a demotion is written there before the database, a promotion after).
+ */
+export async function setRole(deps: AccessChangeDeps, actor: Actor, input: { id: string; role: Role }) {
   if (input.id === actor.id && input.role !== 'admin') {
     throw new AppError('conflict', 'You cannot remove your own admin role.');
   }
-  await deps.db.transaction().execute(async (trx) => {
-    const before = await trx
-      .selectFrom('users')
-      .select('role')
-      .where('id', '=', input.id)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!before) throw new AppError('not_found', 'No such user.');
-    if (before.role === input.role) return;
-    await trx
-      .updateTable('users')
-      .set({ role: input.role, updated_at: new Date() })
-      .where('id', '=', input.id)
-      .execute();
-    await audit(trx, {
-      actorId: actor.id,
-      action: 'user.role_changed',
-      targetType: 'user',
-      targetId: input.id,
-      meta: { from: before.role, to: input.role },
-      ip: actor.ip ?? null,
+  const current = await deps.db.selectFrom('users').select('role').where('id', '=', input.id).executeTakeFirst();
+  if (!current) throw new AppError('not_found', 'No such user.');
+  const change = () =>
+    deps.db.transaction().execute(async (trx) => {
+      const before = await trx
+        .selectFrom('users')
+        .select('role')
+        .where('id', '=', input.id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!before) throw new AppError('not_found', 'No such user.');
+      if (before.role === input.role) return;
+      await trx
+        .updateTable('users')
+        .set({ role: input.role, updated_at: new Date() })
+        .where('id', '=', input.id)
+        .execute();
+      await audit(trx, {
+        actorId: actor.id,
+        action: 'user.role_changed',
+        targetType: 'user',
+        targetId: input.id,
+        meta: { from: before.role, to: input.role },
+        ip: actor.ip ?? null,
+      });
     });
-  });
+  if (input.role === 'admin') await widenAccess(deps, input.id, 'admin', change);
+  else await restrictAccess(deps, input.id, input.role, change);
   return getUser(deps, input.id);
 }
 
@@ -150,20 +166,20 @@ export async function createUser(
   return getUser(deps, created.id);
 }
 
-/** Ends every open session of a user (their access tokens stop working at once). */
-export async function revokeUserSessions(deps: Pick<AppDeps, 'db'>, actor: Actor, id: string) {
+/** Ends every open session of a user (their access tokens stop working at once, on every instance). */
+export async function revokeUserSessions(deps: AccessChangeDeps, actor: Actor, id: string) {
   const exists = await deps.db.selectFrom('users').select('id').where('id', '=', id).executeTakeFirst();
   if (!exists) throw new AppError('not_found', 'No such user.');
-  const revoked = await revokeSessionRows(deps.db, { userId: id }, 'revoked_by_admin');
+  const revoked = await revokeAllSessions(deps, id, 'revoked_by_admin');
   await audit(deps.db, {
     actorId: actor.id,
     action: 'user.sessions_revoked',
     targetType: 'user',
     targetId: id,
-    meta: { count: revoked.length },
+    meta: { count: revoked },
     ip: actor.ip ?? null,
   });
-  return { revoked: revoked.length };
+  return { revoked };
 }
 
 export async function listAudit(deps: Pick<AppDeps, 'db'>, input: AuditListInput): Promise<AuditListOutput> {
@@ -241,13 +257,13 @@ export async function jobsOverview(deps: Pick<AppDeps, 'jobs' | 'config'>): Prom
 
 /** Every file of everyone (private and expired included), newest first, with its owner. */
 export async function listAllFiles(
-  deps: files.FilesDeps,
+  deps: FilesDeps,
   admin: AuthUser,
   input: AdminFileListInput,
   baseUrl: string,
 ): Promise<AdminFileListOutput> {
   // The files service owns the listing rules (filters, keyset cursor, file object); this only adds the owner.
-  const page = await files.listFiles(
+  const page = await listFiles(
     deps,
     { kind: 'all' },
     {
@@ -279,8 +295,8 @@ export async function listAllFiles(
 }
 
 /** Deletes anyone's file through the files service (its rules, storage clean-up and audit entry). */
-export function deleteAnyFile(deps: files.FilesDeps, admin: AuthUser, id: string) {
-  return files.deleteFile(deps, admin, id);
+export function deleteAnyFile(deps: FilesDeps, admin: AuthUser, id: string) {
+  return deleteFile(deps, admin, id);
 }
 
 export async function listAllHashtags(
@@ -313,7 +329,7 @@ export async function deleteHashtag(deps: Pick<AppDeps, 'db'>, actor: Actor, raw
     if (unlinked.length > 0) {
       await trx
         .updateTable('files')
-        .set({ updated_at: new Date() })
+        .set({ updated_at: new Date(), hashtags: sql<string[]>`array_remove(hashtags, ${name})` })
         .where(
           'id',
           'in',

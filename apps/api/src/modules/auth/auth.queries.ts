@@ -5,15 +5,49 @@ export function findUserByIdentifier(db: Db, id: Identifier): Promise<User | und
   return db.selectFrom('users').selectAll().where(id.field, '=', id.value).executeTakeFirst();
 }
 
-export function latestOpenChallenge(db: Db, destination: string) {
+/** Open (unused, unexpired) codes of an address, newest first. */
+export function openChallenges(db: Db, destination: string, limit: number) {
   return db
     .selectFrom('otp_challenges')
-    .selectAll()
+    .select(['id', 'code_hash', 'ip', 'attempts'])
     .where('destination', '=', destination)
     .where('consumed_at', 'is', null)
+    .where('expires_at', '>', new Date())
     .orderBy('created_at', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+/** Closes an open code (used, burned or undeliverable); true when this call closed it. */
+export async function closeChallenge(db: Db, challengeId: string): Promise<boolean> {
+  const closed = await db
+    .updateTable('otp_challenges')
+    .set({ consumed_at: new Date() })
+    .where('id', '=', challengeId)
+    .where('consumed_at', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
+  return closed !== undefined;
+}
+
+/** Days during which an IP that an account's session was started or used from counts as recognised. */
+export const RECOGNISED_IP_DAYS = 30;
+
+/**
+ * Whether the account of this address (if any) had a session from this IP in the last 30 days. One query with the
+ * same plan whether or not the account exists (no enumeration by timing).
+ */
+export async function isRecognisedIp(db: Db, id: Identifier, ip: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select('sessions.id')
+    .where(`users.${id.field}`, '=', id.value)
+    .where('sessions.ip', '=', ip)
+    .where('sessions.last_used_at', '>', new Date(Date.now() - RECOGNISED_IP_DAYS * 86_400_000))
     .limit(1)
     .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** The session of an access token with its user, for per-request checks. */
@@ -25,6 +59,7 @@ export function sessionWithUser(db: Db, sessionId: string) {
       'sessions.id as session_id',
       'sessions.revoked_at',
       'sessions.expires_at',
+      'sessions.method',
       'users.id',
       'users.email',
       'users.phone',
@@ -48,6 +83,7 @@ export function refreshTokenWithSession(db: Db, tokenHash: string) {
       'sessions.id as session_id',
       'sessions.revoked_at',
       'sessions.expires_at',
+      'sessions.method',
       'users.id as user_id',
       'users.role',
       'users.is_active',

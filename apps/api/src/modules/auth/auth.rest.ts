@@ -11,7 +11,7 @@ import {
   verifyOtpOutput,
 } from '@tagdrop/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AppDeps } from '../../deps.js';
+import type { AppDeps } from '../../deps.types.js';
 import { errorResponses } from '../../http/openapi.js';
 import { optionalUser, requestMeta, requireUser } from '../../http/request.js';
 import * as auth from './auth.service.js';
@@ -74,7 +74,7 @@ export const authRest =
       },
       async (req) => {
         const user = await optionalUser(deps, req);
-        return auth.logout(deps, { sessionId: user?.sessionId, refresh: req.body?.refresh }, requestMeta(req));
+        return auth.logout(deps, { session: user, refresh: req.body?.refresh }, requestMeta(req));
       },
     );
 

@@ -32,9 +32,7 @@ export const authRouter = router({
   logout: publicProcedure
     .input(logoutInput)
     .output(detailOutput)
-    .mutation(({ ctx, input }) =>
-      auth.logout(ctx.deps, { sessionId: ctx.user?.sessionId, refresh: input.refresh }, meta(ctx)),
-    ),
+    .mutation(({ ctx, input }) => auth.logout(ctx.deps, { session: ctx.user, refresh: input.refresh }, meta(ctx))),
   me: protectedProcedure.output(userSchema).query(({ ctx }) => auth.getMe(ctx.deps, ctx.user.id)),
   sessions: protectedProcedure
     .output(sessionListOutput)

@@ -13,11 +13,13 @@ const claimsSchema = z.object({
   sub: z.uuid(),
   sid: z.uuid(),
   role: z.enum(['user', 'admin']),
+  /** How the session began (tokens from before this claim existed began with a code). */
+  mth: z.enum(['otp', 'passkey']).default('otp'),
 });
 export type AccessClaims = z.infer<typeof claimsSchema>;
 
 export async function issueAccessToken(key: Uint8Array, claims: AccessClaims): Promise<string> {
-  return new SignJWT({ sid: claims.sid, role: claims.role })
+  return new SignJWT({ sid: claims.sid, role: claims.role, mth: claims.mth })
     .setProtectedHeader({ alg: ALGORITHM, typ: JWT_TYPE })
     .setIssuer(JWT_ISSUER)
     .setAudience(JWT_AUDIENCE)

@@ -1,4 +1,3 @@
-import type { MultipartFile } from '@fastify/multipart';
 import fastifyMultipart from '@fastify/multipart';
 import {
   fileId,
@@ -6,93 +5,25 @@ import {
   fileSchema,
   hashtagListOutput,
   listFilesInput,
+  previewLinksOutput,
+  unlockLinkInput,
+  unlockLinkOutput,
   updateFileInput,
 } from '@tagdrop/contracts';
-import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppDeps } from '../../deps.js';
+import type { AppDeps } from '../../deps.types.js';
 import { AppError, validationError } from '../../errors.js';
 import { errorResponses } from '../../http/openapi.js';
 import { optionalUser, requireUser } from '../../http/request.js';
-import type { AuthUser } from '../auth/auth.service.js';
-import * as files from './files.service.js';
+import { getFile, getManagedFile, getPreviewLinks, listFiles } from './files.listing.js';
+import { changesOf, multipartBody, receiveMultipart } from './files.multipart.js';
+import { deleteFile, rotateLink, updateFile } from './files.service.js';
+import { commitStaged } from './files.upload.js';
 import { listHashtags } from './hashtags.service.js';
+import { unlockLink } from './link-controls.js';
 
 const idParams = z.object({ id: fileId });
-const multipartBody = z
-  .object({
-    file: z.string().describe('The file content (binary)').meta({ format: 'binary' }),
-    description: z.string().optional(),
-    hashtags: z.string().optional().describe('Comma separated'),
-    is_public: z.enum(['true', 'false']).optional(),
-    expires_at: z.string().optional().describe('ISO 8601 date-time'),
-    name: z.string().optional().describe('Display name (defaults to the uploaded filename)'),
-  })
-  .meta({ id: 'FileUpload' });
-
-/** Reads a multipart request: streams the one `file` part to storage, collects the fields. */
-async function receiveMultipart(
-  deps: AppDeps,
-  req: FastifyRequest,
-  user: AuthUser,
-  replaces: string | null,
-): Promise<{ id: string | null; fields: Record<string, string> }> {
-  const fields: Record<string, string> = {};
-  let stored: string | null = null;
-  let filePart: MultipartFile | null = null;
-  let filename: string | undefined;
-  try {
-    for await (const part of req.parts()) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'file' || filePart) {
-          part.file.resume();
-          throw new AppError('validation_error', 'Send exactly one file, in the field "file".', {
-            fields: { file: ['One file expected'] },
-          });
-        }
-        filePart = part;
-        filename = part.filename;
-        // Metadata fields sent before the file are validated before any byte is stored.
-        const early = files.parseFileMeta({ ...fields, filename: fields.name ?? filename });
-        const length = Number(req.headers['content-length']);
-        stored = await files.storeStream(deps, {
-          owner: user,
-          body: part.file,
-          replaces,
-          meta: early,
-          ip: req.ip,
-          // The whole request's length bounds the file's: reserve that much quota while it streams.
-          sizeHint: Number.isFinite(length) && length > 0 ? length : undefined,
-        });
-      } else if (typeof part.value === 'string') {
-        fields[part.fieldname] = part.value;
-      }
-    }
-  } catch (err) {
-    if (stored && !replaces) await files.deleteFiles(deps, [stored]);
-    if (err instanceof Error && 'code' in err && err.code === 'FST_REQ_FILE_TOO_LARGE') {
-      throw new AppError('payload_too_large', `Files are limited to ${deps.config.MAX_UPLOAD_BYTES} bytes.`);
-    }
-    throw err;
-  }
-  return { id: stored, fields };
-}
-
-/** Applies the metadata fields that arrived after the file part (or all of them, for a metadata-only PUT). */
-async function applyFields(deps: AppDeps, user: AuthUser, id: string, fields: Record<string, string>, baseUrl: string) {
-  const meta = files.parseFileMeta({ ...fields, filename: fields.name ?? 'x' });
-  const changes: z.infer<typeof updateFileInput> = {};
-  if (fields.name !== undefined) changes.name = meta.name;
-  if (fields.description !== undefined) changes.description = meta.description;
-  if (fields.hashtags !== undefined) changes.hashtags = meta.hashtags;
-  if (fields.is_public !== undefined) changes.is_public = meta.is_public;
-  if (fields.expires_at !== undefined) changes.expires_at = meta.expires_at?.toISOString() ?? null;
-  return Object.keys(changes).length > 0
-    ? files.updateFile(deps, user, id, changes, baseUrl)
-    : files.getFile(deps, user, id, baseUrl);
-}
-
 /** The Django service's file paths on the same services and schemas as tRPC. */
 export const filesRest =
   (deps: AppDeps): FastifyPluginAsyncZod =>
@@ -101,7 +32,7 @@ export const filesRest =
       limits: { fileSize: deps.config.MAX_UPLOAD_BYTES, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 30 },
       throwFileSizeLimit: true,
     });
-    const baseUrl = (req: FastifyRequest) => files.baseUrlOf(deps, `${req.protocol}://${req.host}`);
+    const baseUrl = () => deps.baseUrl;
     const security = [{ bearer: [] }];
 
     app.get(
@@ -117,7 +48,7 @@ export const filesRest =
       },
       async (req) => {
         const user = await requireUser(deps, req);
-        return files.listFiles(deps, { kind: 'own', user }, req.query, user, baseUrl(req));
+        return listFiles(deps, { kind: 'own', user }, req.query, user, baseUrl());
       },
     );
 
@@ -140,14 +71,12 @@ export const filesRest =
         if (!req.isMultipart()) {
           throw new AppError('unsupported_media_type', 'Send multipart/form-data with a "file" field.');
         }
-        const { id, fields } = await receiveMultipart(deps, req, user, null);
-        if (!id)
+        const { staged, meta } = await receiveMultipart(deps, req, user, null);
+        if (!staged)
           throw new AppError('validation_error', 'The "file" field is missing.', { fields: { file: ['Required'] } });
-        const late = await applyFields(deps, user, id, fields, baseUrl(req)).catch(async (err) => {
-          await files.deleteFiles(deps, [id]);
-          throw err;
-        });
-        return reply.code(201).send(late);
+        const id = await commitStaged(deps, staged, meta, req.ip);
+        const file = await getFile(deps, user, id, baseUrl());
+        return reply.code(201).send(file);
       },
     );
 
@@ -162,7 +91,7 @@ export const filesRest =
           response: { 200: fileSchema, ...errorResponses(401, 404) },
         },
       },
-      async (req) => files.getFile(deps, await requireUser(deps, req), req.params.id, baseUrl(req)),
+      async (req) => getFile(deps, await requireUser(deps, req), req.params.id, baseUrl()),
     );
 
     app.patch(
@@ -177,7 +106,7 @@ export const filesRest =
           response: { 200: fileSchema, ...errorResponses(400, 401, 404) },
         },
       },
-      async (req) => files.updateFile(deps, await requireUser(deps, req), req.params.id, req.body, baseUrl(req)),
+      async (req) => updateFile(deps, await requireUser(deps, req), req.params.id, req.body, baseUrl()),
     );
 
     app.put(
@@ -204,14 +133,21 @@ export const filesRest =
       async (req) => {
         const user = await requireUser(deps, req);
         const { id } = req.params as { id: string };
-        await files.getManagedFile(deps, user, id);
+        await getManagedFile(deps, user, id);
         if (req.isMultipart()) {
-          const { fields } = await receiveMultipart(deps, req, user, id);
-          return applyFields(deps, user, id, fields, baseUrl(req));
+          const received = await receiveMultipart(deps, req, user, id);
+          if (!received.staged && Object.keys(received.fields).length === 0) {
+            throw new AppError('validation_error', 'Send a "file" part, metadata fields, or both.');
+          }
+          if (received.staged) await commitStaged(deps, received.staged, received.meta, req.ip);
+          const changes = changesOf(received);
+          return Object.keys(changes).length > 0
+            ? updateFile(deps, user, id, changes, baseUrl())
+            : getFile(deps, user, id, baseUrl());
         }
         const parsed = updateFileInput.safeParse(req.body ?? {});
         if (!parsed.success) throw validationError(parsed.error);
-        return files.updateFile(deps, user, id, parsed.data, baseUrl(req));
+        return updateFile(deps, user, id, parsed.data, baseUrl());
       },
     );
 
@@ -227,9 +163,23 @@ export const filesRest =
         },
       },
       async (req, reply) => {
-        await files.deleteFile(deps, await requireUser(deps, req), req.params.id);
+        await deleteFile(deps, await requireUser(deps, req), req.params.id);
         return reply.code(204).send(null);
       },
+    );
+
+    app.get(
+      '/files/:id/preview-links/',
+      {
+        schema: {
+          tags: ['files'],
+          summary: 'Short-lived links to the bytes, for a page that cannot send a Bearer token (players, previews)',
+          security,
+          params: idParams,
+          response: { 200: previewLinksOutput, ...errorResponses(401, 404) },
+        },
+      },
+      async (req) => getPreviewLinks(deps, await requireUser(deps, req), req.params.id, baseUrl()),
     );
 
     app.post(
@@ -243,7 +193,21 @@ export const filesRest =
           response: { 200: fileSchema, ...errorResponses(401, 404) },
         },
       },
-      async (req) => files.rotateLink(deps, await requireUser(deps, req), req.params.id, baseUrl(req)),
+      async (req) => rotateLink(deps, await requireUser(deps, req), req.params.id, baseUrl()),
+    );
+
+    app.post(
+      '/share/:token/unlock/',
+      {
+        schema: {
+          tags: ['files'],
+          summary: 'Unlock a password-protected private link: the link with a short-lived grant',
+          params: z.object({ token: z.string().min(1).max(100) }),
+          body: unlockLinkInput,
+          response: { 200: unlockLinkOutput, ...errorResponses(400, 404, 410, 429) },
+        },
+      },
+      async (req) => unlockLink(deps, req.params.token, req.body.password, req.ip),
     );
 
     app.get(
@@ -258,7 +222,7 @@ export const filesRest =
       },
       async (req) => {
         const viewer = await optionalUser(deps, req).catch(() => null);
-        return files.listFiles(deps, { kind: 'public' }, req.query, viewer, baseUrl(req));
+        return listFiles(deps, { kind: 'public' }, req.query, viewer, baseUrl());
       },
     );
 

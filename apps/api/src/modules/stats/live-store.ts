@@ -14,7 +14,7 @@ export interface LiveState {
   lastClickMs: number | null;
   /** HyperLogLog estimate of distinct visitors since the live store began (best effort). */
   unique: number;
-  /** Cached history (`<version>|<json>`), or null. */
+  /** Cached history (`<version>|<json>`) of the kind asked for, or null. */
   cached: string | null;
   version: string;
 }
@@ -38,6 +38,12 @@ export interface LiveClick {
   atMs: number;
 }
 
+/**
+ * Which cached history: `detail` (totals and the 30-day history, for the single-file object) or `totals`
+ * (lifetime totals only, for list items).
+ */
+export type CacheKind = 'detail' | 'totals';
+
 export interface LiveStore {
   readonly kind: 'redis' | 'memory';
   /** False while Redis is disconnected: callers fail fast instead of queueing. */
@@ -46,11 +52,14 @@ export interface LiveStore {
   whenAvailable(ms: number): Promise<boolean>;
   /** One click: pending day count, dirty mark, unique visitors (lifetime and day), last click. */
   record(click: LiveClick): Promise<void>;
-  /** A consistent snapshot of the live state of these files (one atomic read). */
-  read(fileIds: string[]): Promise<LiveState[]>;
+  /**
+   * A consistent snapshot of the live state of each of these files, with the cached history of `kind` (atomic
+   * per file: one read per Redis hash slot, all sent at once).
+   */
+  read(fileIds: string[], kind: CacheKind): Promise<LiveState[]>;
   versions(fileIds: string[]): Promise<string[]>;
   /** Stores a history summary if the file's version is still `version`. */
-  cache(fileId: string, version: string, value: string, ttlSeconds: number): Promise<void>;
+  cache(fileId: string, version: string, value: string, ttlSeconds: number, kind: CacheKind): Promise<void>;
   /** Starts a flush: unless an earlier flush was interrupted, the dirty files become the flushing set. */
   openFlush(): Promise<number>;
   /** Up to n files of the flushing set (they stay there until settled). */

@@ -1,4 +1,4 @@
-import { DAY_SET_TTL_SECONDS, dayOf, type LiveStore, type TakenCounts } from './live-store.js';
+import { type CacheKind, DAY_SET_TTL_SECONDS, dayOf, type LiveStore, type TakenCounts } from './live-store.js';
 
 interface FileLive {
   pending: Map<string, number>;
@@ -8,7 +8,7 @@ interface FileLive {
   visitors: Set<string>;
   dayVisitors: Map<string, Set<string>>;
   version: number;
-  cached: { value: string; expiresAt: number } | null;
+  cached: Partial<Record<CacheKind, { value: string; expiresAt: number }>>;
 }
 
 const MAX_VISITORS = 100_000;
@@ -28,7 +28,7 @@ export function memoryLiveStore(): LiveStore {
         visitors: new Set(),
         dayVisitors: new Map(),
         version: 0,
-        cached: null,
+        cached: {},
       };
       files.set(id, f);
     }
@@ -57,17 +57,18 @@ export function memoryLiveStore(): LiveStore {
       add(dayed, visitor);
       f.lastClickMs = atMs;
     },
-    async read(ids) {
+    async read(ids, kind) {
       const now = Date.now();
       return ids.map((id) => {
         const f = files.get(id);
         if (!f) return { pending: {}, inflight: null, lastClickMs: null, unique: 0, cached: null, version: '0' };
+        const cached = f.cached[kind];
         return {
           pending: Object.fromEntries(f.pending),
           inflight: f.inflight ? { batch: f.inflight.batch, days: Object.fromEntries(f.inflight.days) } : null,
           lastClickMs: f.lastClickMs,
           unique: f.visitors.size,
-          cached: f.cached && f.cached.expiresAt > now ? f.cached.value : null,
+          cached: cached && cached.expiresAt > now ? cached.value : null,
           version: String(f.version),
         };
       });
@@ -75,11 +76,12 @@ export function memoryLiveStore(): LiveStore {
     async versions(ids) {
       return ids.map((id) => String(files.get(id)?.version ?? 0));
     },
-    async cache(id, version, value, ttlSeconds) {
+    async cache(id, version, value, ttlSeconds, kind) {
       const f = files.get(id);
       if (!f && version !== '0') return;
       const target = f ?? get(id);
-      if (String(target.version) === version) target.cached = { value, expiresAt: Date.now() + ttlSeconds * 1000 };
+      if (String(target.version) === version)
+        target.cached[kind] = { value, expiresAt: Date.now() + ttlSeconds * 1000 };
     },
     async openFlush() {
       if (flushing.size === 0 && dirty.size > 0) {

@@ -1,22 +1,31 @@
-import type { Redis } from 'ioredis';
-import { DAY_SET_TTL_SECONDS, dayCounts, type LiveState, type LiveStore, type TakenCounts } from './live-store.js';
+import type { RedisClient } from '../../infra/redis.js';
+import {
+  type CacheKind,
+  DAY_SET_TTL_SECONDS,
+  dayCounts,
+  type LiveState,
+  type LiveStore,
+  type TakenCounts,
+} from './live-store.js';
 
-/** Moves pending → inflight per file (unless an unsettled inflight remains), returns the inflight hashes. */
+/**
+ * Moves pending → inflight per file (unless an unsettled inflight remains), returns the inflight hashes.
+ * KEYS: dirty, then pending, inflight, version of each file (one shard). ARGV: batch, then the file ids.
+ */
 const TAKE = `
-local prefix, batch = ARGV[1], ARGV[2]
+local batch = ARGV[1]
 local out = {}
-for i = 3, #ARGV do
-  local id = ARGV[i]
-  local p, inf = prefix .. 'p:' .. id, prefix .. 'i:' .. id
+for i = 2, #ARGV do
+  local p, inf, v = KEYS[3 * i - 4], KEYS[3 * i - 3], KEYS[3 * i - 2]
   if redis.call('EXISTS', inf) == 0 then
     if redis.call('EXISTS', p) == 1 then
       redis.call('RENAME', p, inf)
       redis.call('HSET', inf, '_b', batch)
-      redis.call('INCR', prefix .. 'v:' .. id)
-      redis.call('EXPIRE', prefix .. 'v:' .. id, ${DAY_SET_TTL_SECONDS})
+      redis.call('INCR', v)
+      redis.call('EXPIRE', v, ${DAY_SET_TTL_SECONDS})
     end
   elseif redis.call('EXISTS', p) == 1 then
-    redis.call('SADD', prefix .. 'dirty', id)
+    redis.call('SADD', KEYS[1], ARGV[i])
   end
   out[#out + 1] = redis.call('HGETALL', inf)
 end
@@ -67,27 +76,73 @@ function values(results: [Error | null, unknown][] | null): unknown[] {
   });
 }
 
-type ClickClient = Redis & {
+type ClickClient = RedisClient & {
   tagdropClick(
     ...args: [string, string, string, string, string, string, string, string, string, string]
   ): Promise<number>;
 };
 
-export function redisLiveStore(client: Redis, rootPrefix: string): LiveStore {
+/**
+ * How many slots the live statistics are spread over. Every key of a file, and the dirty and flushing sets of
+ * its shard, carry the shard's hash tag (`{stats:N}`), so each script, transaction and pipeline below touches
+ * one slot (Redis Cluster), while the files spread over the cluster's nodes (256 tags fall within ±6% of an
+ * even share on 3 or 6 masters with evenly split slots; 16 would leave one master of three with half).
+ */
+export const STATS_SHARDS = 256;
+
+/** The shard of a file id (FNV-1a of the id, so any id spreads evenly). */
+export function shardOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % STATS_SHARDS;
+}
+
+/** Ids grouped by shard, keeping the position of each in the input. */
+function byShard(ids: string[]) {
+  const groups = new Map<number, { ids: string[]; at: number[] }>();
+  ids.forEach((id, i) => {
+    const shard = shardOf(id);
+    const group = groups.get(shard) ?? { ids: [], at: [] };
+    group.ids.push(id);
+    group.at.push(i);
+    groups.set(shard, group);
+  });
+  return [...groups.entries()].map(([shard, group]) => ({ shard, ...group }));
+}
+
+/** Runs `work` once per shard present among the ids (all at once: one round trip), results in input order. */
+async function perShard<T>(ids: string[], work: (shard: number, ids: string[]) => Promise<T[]>): Promise<T[]> {
+  const out = new Array<T>(ids.length);
+  await Promise.all(
+    byShard(ids).map(async (group) => {
+      const results = await work(group.shard, group.ids);
+      group.at.forEach((position, j) => {
+        out[position] = results[j] as T;
+      });
+    }),
+  );
+  return out;
+}
+
+export function redisLiveStore(client: RedisClient, rootPrefix: string): LiveStore {
   const clicks = client as ClickClient;
   if (typeof clicks.tagdropClick !== 'function') client.defineCommand('tagdropClick', { numberOfKeys: 5, lua: RECORD });
-  const prefix = `${rootPrefix}stats:`;
+  const tag = (shard: number) => `${rootPrefix}{stats:${shard}}:`;
+  const at = (id: string) => tag(shardOf(id));
   const k = {
-    pending: (id: string) => `${prefix}p:${id}`,
-    inflight: (id: string) => `${prefix}i:${id}`,
-    last: (id: string) => `${prefix}l:${id}`,
-    unique: (id: string) => `${prefix}u:${id}`,
-    dayUnique: (id: string, day: string) => `${prefix}u:${id}:${day}`,
-    cache: (id: string) => `${prefix}c:${id}`,
-    version: (id: string) => `${prefix}v:${id}`,
-    dirty: `${prefix}dirty`,
-    flushing: `${prefix}flushing`,
+    pending: (id: string) => `${at(id)}p:${id}`,
+    inflight: (id: string) => `${at(id)}i:${id}`,
+    last: (id: string) => `${at(id)}l:${id}`,
+    unique: (id: string) => `${at(id)}u:${id}`,
+    dayUnique: (id: string, day: string) => `${at(id)}u:${id}:${day}`,
+    cache: (id: string, kind: CacheKind) => `${at(id)}${kind === 'detail' ? 'c' : 'ct'}:${id}`,
+    version: (id: string) => `${at(id)}v:${id}`,
+    dirty: (shard: number) => `${tag(shard)}dirty`,
+    flushing: (shard: number) => `${tag(shard)}flushing`,
   };
+  const shards = Array.from({ length: STATS_SHARDS }, (_, i) => i);
+  /** Shards whose flushing set openFlush() found non-empty; flushingChunk() takes from the first until empty. */
+  let toFlush: number[] = [];
 
   return {
     kind: 'redis',
@@ -109,7 +164,7 @@ export function redisLiveStore(client: Redis, rootPrefix: string): LiveStore {
       // EVALSHA (ioredis falls back to EVAL once per connection when the script is not cached).
       await clicks.tagdropClick(
         k.pending(fileId),
-        k.dirty,
+        k.dirty(shardOf(fileId)),
         k.unique(fileId),
         k.dayUnique(fileId, day),
         k.last(fileId),
@@ -120,73 +175,95 @@ export function redisLiveStore(client: Redis, rootPrefix: string): LiveStore {
         String(atMs),
       );
     },
-    async read(ids) {
-      const multi = client.multi();
-      for (const id of ids) {
-        multi
-          .hgetall(k.pending(id))
-          .hgetall(k.inflight(id))
-          .get(k.last(id))
-          .pfcount(k.unique(id))
-          .get(k.cache(id))
-          .get(k.version(id));
-      }
-      const v = values(await multi.exec());
-      return ids.map((_, i): LiveState => {
-        const [pending, inflight, last, unique, cached, version] = v.slice(i * 6, i * 6 + 6) as [
-          Record<string, string>,
-          Record<string, string>,
-          string | null,
-          number,
-          string | null,
-          string | null,
-        ];
-        return {
-          pending: dayCounts(pending),
-          inflight: inflight._b ? { batch: inflight._b, days: dayCounts(inflight) } : null,
-          lastClickMs: last ? Number(last) : null,
-          unique: Number(unique) || 0,
-          cached,
-          version: version ?? '0',
-        };
-      });
+    read(ids, kind) {
+      // One transaction (atomic for each file, which is what the version checks need): for the whole page on a
+      // single Redis (one round trip), one per shard on a cluster (a transaction stays within one slot).
+      const readGroup = async (group: string[]): Promise<LiveState[]> => {
+        const multi = client.multi();
+        for (const id of group) {
+          multi
+            .hgetall(k.pending(id))
+            .hgetall(k.inflight(id))
+            .get(k.last(id))
+            .pfcount(k.unique(id))
+            .get(k.cache(id, kind))
+            .get(k.version(id));
+        }
+        const v = values(await multi.exec());
+        return group.map((_, i): LiveState => {
+          const [pending, inflight, last, unique, cached, version] = v.slice(i * 6, i * 6 + 6) as [
+            Record<string, string>,
+            Record<string, string>,
+            string | null,
+            number,
+            string | null,
+            string | null,
+          ];
+          return {
+            pending: dayCounts(pending),
+            inflight: inflight._b ? { batch: inflight._b, days: dayCounts(inflight) } : null,
+            lastClickMs: last ? Number(last) : null,
+            unique: Number(unique) || 0,
+            cached,
+            version: version ?? '0',
+          };
+        });
+      };
+      return client.isCluster ? perShard(ids, (_shard, group) => readGroup(group)) : readGroup(ids);
     },
-    async versions(ids) {
-      if (ids.length === 0) return [];
-      const v = await client.mget(ids.map(k.version));
-      return v.map((x) => x ?? '0');
+    versions(ids) {
+      return perShard(ids, async (_shard, group) => (await client.mget(group.map(k.version))).map((x) => x ?? '0'));
     },
-    async cache(id, version, value, ttlSeconds) {
-      await client.eval(CACHE_IF_VERSION, 2, k.version(id), k.cache(id), version, value, String(ttlSeconds));
+    async cache(id, version, value, ttlSeconds, kind) {
+      await client.eval(CACHE_IF_VERSION, 2, k.version(id), k.cache(id, kind), version, value, String(ttlSeconds));
     },
     async openFlush() {
-      return Number(await client.eval(OPEN_FLUSH, 2, k.flushing, k.dirty));
+      const counts = await Promise.all(
+        shards.map(async (shard) => Number(await client.eval(OPEN_FLUSH, 2, k.flushing(shard), k.dirty(shard)))),
+      );
+      toFlush = shards.filter((shard) => (counts[shard] ?? 0) > 0);
+      return counts.reduce((n, c) => n + c, 0);
     },
     async flushingChunk(n) {
-      return (await client.srandmember(k.flushing, n)) as string[];
+      // The ids of one shard at a time, so that take() and settle() stay within one slot.
+      for (let shard = toFlush[0]; shard !== undefined; toFlush.shift(), shard = toFlush[0]) {
+        const ids = (await client.srandmember(k.flushing(shard), n)) as string[];
+        if (ids.length > 0) return ids;
+      }
+      return [];
     },
     async take(ids, batch) {
       if (ids.length === 0) return [];
-      const hashes = (await client.eval(TAKE, 0, prefix, batch, ...ids)) as string[][];
+      const hashes = await perShard(ids, async (shard, group) => {
+        const keys = [k.dirty(shard), ...group.flatMap((id) => [k.pending(id), k.inflight(id), k.version(id)])];
+        return (await client.eval(TAKE, keys.length, ...keys, batch, ...group)) as string[][];
+      });
       const taken = ids.map((id, i) => {
         const hash = pairs(hashes[i] ?? []);
         return hash._b ? { id, batch: hash._b, days: dayCounts(hash) } : null;
       });
       // Unique-visitor estimates and the last click, read after the move (best effort by nature).
-      const pipe = client.pipeline();
-      for (const t of taken) {
-        if (!t) continue;
-        pipe.pfcount(k.unique(t.id)).get(k.last(t.id));
-        for (const day of Object.keys(t.days)) pipe.pfcount(k.dayUnique(t.id, day));
-      }
-      const v = values(await pipe.exec());
-      let at = 0;
+      const present = new Map(taken.flatMap((t) => (t ? [[t.id, Object.keys(t.days)] as const] : [])));
+      const extras = await perShard([...present.keys()], async (_shard, group) => {
+        const pipe = client.pipeline();
+        for (const id of group) {
+          pipe.pfcount(k.unique(id)).get(k.last(id));
+          for (const day of present.get(id) ?? []) pipe.pfcount(k.dayUnique(id, day));
+        }
+        const v = values(await pipe.exec());
+        let next = 0;
+        return group.map((id) => {
+          const unique = Number(v[next++]) || 0;
+          const last = v[next++] as string | null;
+          const dayUnique: Record<string, number> = {};
+          for (const day of present.get(id) ?? []) dayUnique[day] = Number(v[next++]) || 0;
+          return { unique, last, dayUnique };
+        });
+      });
+      let i = 0;
       return taken.map((t): TakenCounts | null => {
         if (!t) return null;
-        const unique = Number(v[at++]) || 0;
-        const last = v[at++] as string | null;
-        const dayUnique: Record<string, number> = {};
-        for (const day of Object.keys(t.days)) dayUnique[day] = Number(v[at++]) || 0;
+        const { unique, last, dayUnique } = extras[i++] as (typeof extras)[number];
         return {
           fileId: t.id,
           batch: t.batch,
@@ -199,30 +276,37 @@ export function redisLiveStore(client: Redis, rootPrefix: string): LiveStore {
     },
     async settle(ids, missing) {
       if (ids.length === 0) return;
-      const multi = client.multi();
-      for (const id of ids) {
-        multi.del(k.inflight(id)).incr(k.version(id)).expire(k.version(id), DAY_SET_TTL_SECONDS);
-      }
-      multi.srem(k.flushing, ...ids);
-      values(await multi.exec());
+      await perShard(ids, async (shard, group) => {
+        const multi = client.multi();
+        for (const id of group) {
+          multi.del(k.inflight(id)).incr(k.version(id)).expire(k.version(id), DAY_SET_TTL_SECONDS);
+        }
+        multi.srem(k.flushing(shard), ...group);
+        values(await multi.exec());
+        return group;
+      });
       if (missing.length > 0) await this.forget(missing);
     },
     async forget(ids) {
       if (ids.length === 0) return;
       // Per-day HyperLogLogs are left to their TTL (35 days): keyed hashes only, and unreachable once the
       // file is gone; deleting them would cost ~36 keys per file in large expiry sweeps.
-      const keys = ids.flatMap((id) => [
-        k.pending(id),
-        k.inflight(id),
-        k.last(id),
-        k.unique(id),
-        k.cache(id),
-        k.version(id),
-      ]);
-      const pipe = client.pipeline();
-      for (let i = 0; i < keys.length; i += 1000) pipe.unlink(...keys.slice(i, i + 1000));
-      pipe.srem(k.dirty, ...ids);
-      values(await pipe.exec());
+      await perShard(ids, async (shard, group) => {
+        const keys = group.flatMap((id) => [
+          k.pending(id),
+          k.inflight(id),
+          k.last(id),
+          k.unique(id),
+          k.cache(id, 'detail'),
+          k.cache(id, 'totals'),
+          k.version(id),
+        ]);
+        const pipe = client.pipeline();
+        for (let i = 0; i < keys.length; i += 1000) pipe.unlink(...keys.slice(i, i + 1000));
+        pipe.srem(k.dirty(shard), ...group);
+        values(await pipe.exec());
+        return group;
+      });
     },
   };
 }

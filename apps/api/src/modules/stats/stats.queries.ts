@@ -15,11 +15,14 @@ export interface History {
 
 export const emptyHistory = (): History => ({ clicks: 0, unique: 0, lastClickMs: null, daily: {} });
 
-/** Histories of these files from `fromDay` on, and which of the given (file, batch) pairs are applied. */
+/**
+ * Histories of these files (the daily counts from `fromDay` on; none when `fromDay` is null) and which of
+ * the given (file, batch) pairs are applied.
+ */
 export async function loadHistories(
   db: Db,
   fileIds: string[],
-  fromDay: string,
+  fromDay: string | null,
   inflight: { fileId: string; batch: string }[],
 ): Promise<{ histories: Map<string, History>; applied: Set<string> }> {
   const histories = new Map(fileIds.map((id) => [id, emptyHistory()]));
@@ -30,12 +33,14 @@ export async function loadHistories(
       .select(['file_id', 'clicks', 'unique_visitors', 'last_click_at'])
       .where('file_id', 'in', fileIds)
       .execute(),
-    db
-      .selectFrom('file_click_daily')
-      .select(['file_id', sql<string>`day::text`.as('day'), 'clicks'])
-      .where('file_id', 'in', fileIds)
-      .where('day', '>=', fromDay)
-      .execute(),
+    fromDay === null
+      ? Promise.resolve([])
+      : db
+          .selectFrom('file_click_daily')
+          .select(['file_id', sql<string>`day::text`.as('day'), 'clicks'])
+          .where('file_id', 'in', fileIds)
+          .where('day', '>=', fromDay)
+          .execute(),
     inflight.length === 0
       ? Promise.resolve([])
       : db

@@ -1,6 +1,6 @@
 import { statsFileInput, statsFileOutput, statsOverviewOutput } from '@tagdrop/contracts';
 import { adminProcedure, protectedProcedure, router } from '../../trpc/init.js';
-import { getManagedFile } from '../files/files.service.js';
+import { getManagedFile } from '../files/files.listing.js';
 import { statsOverview } from './stats.queries.js';
 import { emptyStats } from './stats.types.js';
 

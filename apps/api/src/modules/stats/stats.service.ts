@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { FileStats } from '@tagdrop/contracts';
+import type { FileDetailStats } from '@tagdrop/contracts';
 import type { Db } from '@tagdrop/db';
 import type { Config } from '../../env.js';
 import type { Logger } from '../../infra/logger.js';
 import type { RedisHandle } from '../../infra/redis.js';
 import { hmacHex, type Keys } from '../../infra/secrets.js';
-import { dayOf, type LiveState, type LiveStore, lastDays } from './live-store.js';
+import { type CacheKind, dayOf, type LiveState, type LiveStore, lastDays } from './live-store.js';
 import { memoryLiveStore } from './memory-store.js';
 import { redisLiveStore } from './redis-store.js';
 import { clickCountFailures, clicksFlushed, clicksRecorded } from './stats.metrics.js';
@@ -83,7 +83,12 @@ export function createStatsService(deps: StatsDeps, options: { store?: LiveStore
     }
   };
 
-  function combine(days: string[], history: History, live: LiveState | null, inflightApplied: boolean): FileStats {
+  function combine(
+    days: string[],
+    history: History,
+    live: LiveState | null,
+    inflightApplied: boolean,
+  ): FileDetailStats {
     const add: Record<string, number> = { ...(live?.pending ?? {}) };
     if (live?.inflight && !inflightApplied) {
       for (const [day, n] of Object.entries(live.inflight.days)) add[day] = (add[day] ?? 0) + n;
@@ -98,17 +103,89 @@ export function createStatsService(deps: StatsDeps, options: { store?: LiveStore
     };
   }
 
-  async function readLive(ids: string[]): Promise<LiveState[] | null> {
+  async function readLive(ids: string[], kind: CacheKind): Promise<LiveState[] | null> {
     if (!store.available()) {
       failed('read', new Error('not connected'));
       return null;
     }
     try {
-      return await withTimeout(store.read(ids), READ_TIMEOUT_MS);
+      return await withTimeout(store.read(ids, kind), READ_TIMEOUT_MS);
     } catch (err) {
       failed('read', err);
       return null;
     }
+  }
+
+  /**
+   * Summaries of these files: with the 30-day history (`detail`) or totals only (`totals`, no daily query and
+   * a cache of its own, so a list page is one Redis round trip while its totals are cached).
+   */
+  async function summarize(fileIds: string[], kind: CacheKind): Promise<Map<string, FileDetailStats>> {
+    const ids = [...new Set(fileIds)];
+    const out = new Map<string, FileDetailStats>();
+    if (ids.length === 0) return out;
+    const days = kind === 'detail' ? lastDays(WINDOW_DAYS) : [];
+    const from = kind === 'detail' ? (days[0] as string) : null;
+
+    let live = await readLive(ids, kind);
+    if (!live) {
+      // Redis is down: the history in PostgreSQL is still worth showing.
+      const { histories } = await loadHistories(deps.db, ids, from, []);
+      for (const id of ids) out.set(id, combine(days, histories.get(id) ?? emptyHistory(), null, false));
+      return out;
+    }
+
+    const liveById = new Map(ids.map((id, i) => [id, live?.[i] as LiveState]));
+    let todo: string[] = [];
+    for (const id of ids) {
+      const state = liveById.get(id) as LiveState;
+      const cached = parseCached(state);
+      if (cached) out.set(id, combine(days, cached, state, false));
+      else todo.push(id);
+    }
+
+    // Redis first, then PostgreSQL, then Redis again: if a flush moved counts in between (the version
+    // changed), read again, so a summary never counts a batch twice or misses it.
+    for (let attempt = 0; todo.length > 0; attempt++) {
+      const inflight = todo.flatMap((id) => {
+        const f = liveById.get(id)?.inflight;
+        return f ? [{ fileId: id, batch: f.batch }] : [];
+      });
+      const { histories, applied } = await loadHistories(deps.db, todo, from, inflight);
+      const after = await store.versions(todo).catch(() => null);
+      const unstable: string[] = [];
+      for (const [i, id] of todo.entries()) {
+        const state = liveById.get(id) as LiveState;
+        if (after && after[i] !== state.version && attempt < 3) {
+          unstable.push(id);
+          continue;
+        }
+        const history = histories.get(id) ?? emptyHistory();
+        out.set(id, combine(days, history, state, applied.has(`${id}|${state.inflight?.batch}`)));
+        if (after && !state.inflight) {
+          store
+            .cache(
+              id,
+              state.version,
+              `${state.version}|${JSON.stringify(history)}`,
+              deps.config.STATS_CACHE_TTL_SECONDS,
+              kind,
+            )
+            .catch(() => {});
+        }
+      }
+      todo = unstable;
+      if (todo.length > 0) {
+        live = await readLive(todo, kind);
+        if (!live) {
+          const again = await loadHistories(deps.db, todo, from, []);
+          for (const id of todo) out.set(id, combine(days, again.histories.get(id) ?? emptyHistory(), null, false));
+          break;
+        }
+        for (const [i, id] of todo.entries()) liveById.set(id, live[i] as LiveState);
+      }
+    }
+    return out;
   }
 
   return {
@@ -130,71 +207,16 @@ export function createStatsService(deps: StatsDeps, options: { store?: LiveStore
       }
     },
 
-    async summaries(fileIds) {
-      const ids = [...new Set(fileIds)];
-      const out = new Map<string, FileStats>();
-      if (ids.length === 0) return out;
-      const days = lastDays(WINDOW_DAYS);
-      const from = days[0] as string;
+    summaries: (fileIds) => summarize(fileIds, 'detail'),
 
-      let live = await readLive(ids);
-      if (!live) {
-        // Redis is down: the history in PostgreSQL is still worth showing.
-        const { histories } = await loadHistories(deps.db, ids, from, []);
-        for (const id of ids) out.set(id, combine(days, histories.get(id) ?? emptyHistory(), null, false));
-        return out;
-      }
-
-      const liveById = new Map(ids.map((id, i) => [id, live?.[i] as LiveState]));
-      let todo: string[] = [];
-      for (const id of ids) {
-        const state = liveById.get(id) as LiveState;
-        const cached = parseCached(state);
-        if (cached) out.set(id, combine(days, cached, state, false));
-        else todo.push(id);
-      }
-
-      // Redis first, then PostgreSQL, then Redis again: if a flush moved counts in between (the version
-      // changed), read again, so a summary never counts a batch twice or misses it.
-      for (let attempt = 0; todo.length > 0; attempt++) {
-        const inflight = todo.flatMap((id) => {
-          const f = liveById.get(id)?.inflight;
-          return f ? [{ fileId: id, batch: f.batch }] : [];
-        });
-        const { histories, applied } = await loadHistories(deps.db, todo, from, inflight);
-        const after = await store.versions(todo).catch(() => null);
-        const unstable: string[] = [];
-        for (const [i, id] of todo.entries()) {
-          const state = liveById.get(id) as LiveState;
-          if (after && after[i] !== state.version && attempt < 3) {
-            unstable.push(id);
-            continue;
-          }
-          const history = histories.get(id) ?? emptyHistory();
-          out.set(id, combine(days, history, state, applied.has(`${id}|${state.inflight?.batch}`)));
-          if (after && !state.inflight) {
-            store
-              .cache(
-                id,
-                state.version,
-                `${state.version}|${JSON.stringify(history)}`,
-                deps.config.STATS_CACHE_TTL_SECONDS,
-              )
-              .catch(() => {});
-          }
-        }
-        todo = unstable;
-        if (todo.length > 0) {
-          live = await readLive(todo);
-          if (!live) {
-            const again = await loadHistories(deps.db, todo, from, []);
-            for (const id of todo) out.set(id, combine(days, again.histories.get(id) ?? emptyHistory(), null, false));
-            break;
-          }
-          for (const [i, id] of todo.entries()) liveById.set(id, live[i] as LiveState);
-        }
-      }
-      return out;
+    async totals(fileIds) {
+      const full = await summarize(fileIds, 'totals');
+      return new Map(
+        [...full].map(([id, { clicks, unique_visitors, last_click_at }]) => [
+          id,
+          { clicks, unique_visitors, last_click_at },
+        ]),
+      );
     },
 
     async forget(fileIds) {

@@ -1,4 +1,4 @@
-import type { FileStats } from '@tagdrop/contracts';
+import type { FileDetailStats, FileStats } from '@tagdrop/contracts';
 
 /** A click: one open of a file through /f/{id} or /s/{token}. */
 export interface ClickEvent {
@@ -19,8 +19,10 @@ export interface FlushResult {
 export interface StatsService {
   /** Counts one click; never throws and never delays the download (failures are logged and measured). */
   recordClick(event: ClickEvent): void;
-  /** Summaries for the detail views, by file id (zeros for files never clicked). */
-  summaries(fileIds: string[]): Promise<Map<string, FileStats>>;
+  /** Summaries with the 30-day history, for the single-file object, by file id (zeros for files never clicked). */
+  summaries(fileIds: string[]): Promise<Map<string, FileDetailStats>>;
+  /** Totals only, for list items: one Redis round trip for the whole page while the totals are cached. */
+  totals(fileIds: string[]): Promise<Map<string, FileStats>>;
   /** Drops the cached statistics of deleted files. */
   forget(fileIds: string[]): Promise<void>;
   /**
@@ -30,4 +32,5 @@ export interface StatsService {
   flush(options?: { touch?: () => Promise<unknown> }): Promise<FlushResult>;
 }
 
-export const emptyStats = (): FileStats => ({ clicks: 0, unique_visitors: 0, last_click_at: null, daily: [] });
+export const emptyTotals = (): FileStats => ({ clicks: 0, unique_visitors: 0, last_click_at: null });
+export const emptyStats = (): FileDetailStats => ({ ...emptyTotals(), daily: [] });

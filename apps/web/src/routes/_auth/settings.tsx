@@ -1,5 +1,6 @@
 import { useMutation, useQueryClient, useSuspenseQuery } from '@tanstack/react-query';
 import { createFileRoute, useNavigate } from '@tanstack/react-router';
+import { PasskeysPanel } from '../../components/passkeys';
 import { auth } from '../../lib/auth';
 import { formatDate } from '../../lib/format';
 import { errorMessage, trpc } from '../../lib/trpc';
@@ -9,6 +10,7 @@ export const Route = createFileRoute('/_auth/settings')({
     Promise.all([
       context.queryClient.ensureQueryData(trpc.auth.me.queryOptions()),
       context.queryClient.ensureQueryData(trpc.auth.sessions.queryOptions()),
+      context.queryClient.ensureQueryData(trpc.passkeys.list.queryOptions()),
     ]),
   component: Settings,
 });
@@ -92,6 +94,7 @@ function Settings() {
           {logout.isPending ? 'Logging out…' : 'Log out'}
         </button>
       </section>
+      <PasskeysPanel />
       <section className="panel" aria-labelledby="sessions-title">
         <h2 id="sessions-title">Sessions</h2>
         <p className="muted small">Devices logged in to your account. Revoke any you don't recognise.</p>
@@ -102,6 +105,7 @@ function Settings() {
                 <strong>{describeAgent(s.user_agent)}</strong>
                 {s.current ? <span className="badge public">This device</span> : null}
                 <p className="muted small">
+                  {s.method === 'passkey' ? 'signed in with a passkey' : 'signed in with a code'} ·{' '}
                   {s.ip ?? 'unknown IP'} · last used {formatDate(s.last_used_at)} · since {formatDate(s.created_at)}
                 </p>
               </div>

@@ -1,6 +1,7 @@
 import { useInfiniteQuery, useSuspenseInfiniteQuery } from '@tanstack/react-query';
 import { createFileRoute, Link } from '@tanstack/react-router';
-import { FileListView, LoadMore } from '../../components/files';
+import { FileCollection, ViewToggle } from '../../components/file-grid';
+import { LoadMore } from '../../components/files';
 import { auth } from '../../lib/auth';
 import { myFilesQuery, publicFilesQuery } from '../../lib/queries';
 import { useLoggedIn } from '../../lib/use-auth';
@@ -28,11 +29,14 @@ function TagPage() {
           <span className="muted">#</span>
           {tag}
         </h1>
-        <Link to="/">All public files</Link>
+        <div className="row gap">
+          <Link to="/">All public files</Link>
+          <ViewToggle />
+        </div>
       </div>
       {loggedIn ? <MyTagged tag={tag} /> : null}
       <h2>Public files tagged #{tag}</h2>
-      <FileListView files={publicFiles} mine={false} empty={`No public files are tagged #${tag}.`} />
+      <FileCollection files={publicFiles} mine={false} empty={`No public files are tagged #${tag}.`} />
       <LoadMore hasNext={pub.hasNextPage} loading={pub.isFetchingNextPage} onClick={() => pub.fetchNextPage()} />
     </section>
   );
@@ -48,7 +52,7 @@ function MyTagged({ tag }: { tag: string }) {
       {mine.isPending ? (
         <p className="muted">Loading…</p>
       ) : (
-        <FileListView files={files} mine empty={`None of your files are tagged #${tag}.`} />
+        <FileCollection files={files} mine empty={`None of your files are tagged #${tag}.`} />
       )}
       <LoadMore hasNext={mine.hasNextPage} loading={mine.isFetchingNextPage} onClick={() => mine.fetchNextPage()} />
     </>

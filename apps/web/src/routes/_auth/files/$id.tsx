@@ -1,22 +1,35 @@
 import type { FileDto } from '@tagdrop/contracts';
-import { useMutation, useQueryClient, useSuspenseQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient, useSuspenseQuery } from '@tanstack/react-query';
 import { createFileRoute, Link, useNavigate } from '@tanstack/react-router';
 import { type FormEvent, useId, useState } from 'react';
 import { ClickStats } from '../../../components/click-chart';
 import { Hashtags } from '../../../components/files';
+import { LinkControls } from '../../../components/link-controls';
+import { FilePreview } from '../../../components/preview';
+import { QrCode } from '../../../components/qr-code';
 import { formatBytes, formatDate, fromLocalInput, parseHashtags, toLocalInput } from '../../../lib/format';
+import { sameOrigin, shareTokenOf } from '../../../lib/links';
 import { errorMessage, trpc } from '../../../lib/trpc';
 
 const fileQuery = (id: string) => trpc.files.get.queryOptions({ id });
+// Grants live an hour or more and are handed out unchanged for half an hour: players never see their URL change.
+const linksQuery = (id: string) => trpc.files.previewLinks.queryOptions({ id }, { staleTime: 15 * 60_000 });
 
 export const Route = createFileRoute('/_auth/files/$id')({
-  loader: ({ context, params }) => context.queryClient.ensureQueryData(fileQuery(params.id)),
+  loader: ({ context, params }) =>
+    Promise.all([
+      context.queryClient.ensureQueryData(fileQuery(params.id)),
+      context.queryClient.prefetchQuery(linksQuery(params.id)),
+    ]),
   component: FileDetail,
 });
 
 function FileDetail() {
   const { id } = Route.useParams();
   const { data: file } = useSuspenseQuery(fileQuery(id));
+  const links = useQuery(linksQuery(id)).data;
+  const [savedVersion, setSavedVersion] = useState<string | null>(null);
+  const setFile = useSetFile();
   return (
     <div className="detail">
       <p>
@@ -24,7 +37,8 @@ function FileDetail() {
       </p>
       <div className="page-head">
         <h1 className="break">{file.name}</h1>
-        <a className="button" href={`/f/${file.id}`} download>
+        {/* The owner's browser sends no Bearer token with a link: the download carries a short-lived grant. */}
+        <a className="button" href={links ? sameOrigin(links.download_url) : `/f/${file.id}`} download>
           Download
         </a>
       </div>
@@ -35,13 +49,34 @@ function FileDetail() {
         </span>
       </p>
       <Hashtags tags={file.hashtags} />
+      {links ? (
+        <FilePreview
+          key={file.sha256 ?? file.updated_at}
+          file={file}
+          sources={{
+            content: sameOrigin(links.content_url),
+            view: links.view_url ? sameOrigin(links.view_url) : null,
+          }}
+        />
+      ) : (
+        <section className="panel preview" aria-label="Preview">
+          <p className="muted">Loading preview…</p>
+        </section>
+      )}
       <div className="detail-grid">
         <div>
           <ClickStats stats={file.stats} />
           <SharePanel file={file} />
         </div>
         <div>
-          <EditForm key={file.updated_at} file={file} />
+          {/* A new version of the file resets the form; "Saved" names the version this form saved. */}
+          <EditForm
+            key={file.updated_at}
+            file={file}
+            saved={savedVersion === file.updated_at}
+            onSaved={setSavedVersion}
+          />
+          <LinkControls file={file} onChange={setFile} />
           <DangerZone file={file} />
         </div>
       </div>
@@ -59,7 +94,7 @@ function useSetFile() {
   };
 }
 
-function EditForm({ file }: { file: FileDto }) {
+function EditForm({ file, saved, onSaved }: { file: FileDto; saved: boolean; onSaved: (version: string) => void }) {
   const ids = { name: useId(), desc: useId(), tags: useId(), pub: useId(), exp: useId() };
   const [name, setName] = useState(file.name);
   const [description, setDescription] = useState(file.description);
@@ -67,7 +102,14 @@ function EditForm({ file }: { file: FileDto }) {
   const [isPublic, setIsPublic] = useState(file.is_public);
   const [expires, setExpires] = useState(toLocalInput(file.expires_at));
   const setFile = useSetFile();
-  const save = useMutation(trpc.files.update.mutationOptions({ onSuccess: setFile }));
+  const save = useMutation(
+    trpc.files.update.mutationOptions({
+      onSuccess: (updated) => {
+        onSaved(updated.updated_at);
+        setFile(updated);
+      },
+    }),
+  );
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -113,7 +155,7 @@ function EditForm({ file }: { file: FileDto }) {
           <button type="submit" disabled={save.isPending}>
             {save.isPending ? 'Saving…' : 'Save'}
           </button>
-          {save.isSuccess ? (
+          {saved && !save.isPending ? (
             <span className="success small" role="status">
               Saved
             </span>
@@ -127,10 +169,6 @@ function EditForm({ file }: { file: FileDto }) {
       </form>
     </section>
   );
-}
-
-function shareTokenOf(shareUrl: string): string | undefined {
-  return new URL(shareUrl, window.location.origin).pathname.split('/').filter(Boolean).pop();
 }
 
 function SharePanel({ file }: { file: FileDto }) {
@@ -172,6 +210,11 @@ function SharePanel({ file }: { file: FileDto }) {
               {copied ? 'Copied!' : 'Copy link'}
             </button>
           </div>
+          <QrCode
+            text={link}
+            fileName={`${file.name.replace(/\.[^.]*$/, '') || 'file'}-qr.png`}
+            label="QR code of this file's link"
+          />
         </>
       ) : (
         <p className="muted">No link yet.</p>

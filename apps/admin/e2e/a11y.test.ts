@@ -1,0 +1,86 @@
+/**
+ * Every page of the admin console, logged out and logged in: axe-core finds no serious or critical violation; and
+ * the console at 390×844 (screenshots kept as CI artifacts).
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations } from '../../web/e2e/support.js';
+import { loginThroughUi, SHOTS, type Stack, startStack, uniqueEmail } from './support.js';
+
+let stack: Stack;
+const MOBILE = path.join(SHOTS, 'mobile');
+
+beforeAll(async () => {
+  mkdirSync(MOBILE, { recursive: true });
+  stack = await startStack();
+  // Something on every page: a user with public and private files and hashtags, an audit trail.
+  const { access } = await stack.login(uniqueEmail('someone'));
+  await stack.upload(access, 'report.txt', 'numbers\n', { hashtags: 'work', is_public: true });
+  await stack.upload(access, 'secret.txt', 'private\n', { hashtags: 'work,private' });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const pages: [string, string][] = [
+  ['/admin/users', 'Users'],
+  ['/admin/files', 'Files'],
+  ['/admin/hashtags', 'Hashtags'],
+  ['/admin/stats', 'Statistics'],
+  ['/admin/jobs', 'Background jobs'],
+  ['/admin/audit', 'Audit log'],
+];
+
+describe('axe-core: no serious or critical violations', () => {
+  it('on the login page (logged out) and on every page of the console', async () => {
+    const context = await stack.browser.newContext({ baseURL: stack.url });
+    const page = await context.newPage();
+    const found: string[] = [];
+    await page.goto('/admin/');
+    await page.waitForURL(/\/admin\/login/);
+    await page.getByRole('heading', { name: 'Tagdrop admin' }).waitFor();
+    found.push(...(await axeViolations(page)).map((v) => `/admin/login: ${v}`));
+
+    const email = uniqueEmail('admin');
+    await stack.createUser(email, 'admin');
+    await loginThroughUi(page, stack, email);
+    await page.waitForURL(/\/admin\/users$/);
+    for (const [url, heading] of pages) {
+      await page.goto(url);
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+      await page.waitForLoadState('networkidle');
+      found.push(...(await axeViolations(page)).map((v) => `${url}: ${v}`));
+    }
+    expect(found).toEqual([]);
+    await context.close();
+  });
+
+  it('at 390×844: every page fits the screen; screenshots are kept', async () => {
+    const context = await stack.browser.newContext({
+      baseURL: stack.url,
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    const page = await context.newPage();
+    const email = uniqueEmail('admin');
+    await stack.createUser(email, 'admin');
+    await page.goto('/admin/login');
+    await page.getByRole('heading', { name: 'Tagdrop admin' }).waitFor();
+    await page.screenshot({ path: path.join(MOBILE, 'login.png'), fullPage: true });
+    await loginThroughUi(page, stack, email);
+    await page.waitForURL(/\/admin\/users$/);
+    const tooWide: string[] = [];
+    for (const [url, heading] of pages) {
+      await page.goto(url);
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+      await page.waitForLoadState('networkidle');
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (width > 390) tooWide.push(`${url}: ${width}px`);
+      await page.screenshot({ path: path.join(MOBILE, `${url.split('/').pop()}.png`), fullPage: true });
+    }
+    expect(tooWide).toEqual([]);
+    await context.close();
+  });
+});
