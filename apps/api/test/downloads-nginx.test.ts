@@ -167,6 +167,28 @@ describe('clicks and link controls', () => {
     expect(await settledClicks(file.id, 6)).toBe(6);
   });
 
+  it('a 304 counts as an opening (the API answers it); a 416 and a refused request do not; deleted is 404', async () => {
+    const file = await createFile(app, alice.access, 'cached bytes', {}, 'cached.txt');
+    const link = viaEdge(file.share_url as string);
+    const first = await download(link);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('etag')).toBe(`"${file.sha256}"`);
+    const again = await download(link, { 'if-none-match': `"${file.sha256}"` });
+    expect(again.status).toBe(304);
+    expect(again.headers.get('etag')).toBe(`"${file.sha256}"`);
+    expect(again.body.length).toBe(0);
+    expect((await download(link, { range: 'bytes=500-' })).status).toBe(416);
+    expect((await download(edge(`/f/${file.id}`))).status).toBe(404);
+    expect(await settledClicks(file.id, 2)).toBe(2);
+
+    expect((await app.api('DELETE', `/api/files/${file.id}/`, { token: alice.access })).status).toBe(204);
+    for (const url of [link, edge(`/f/${file.id}`)]) {
+      const gone = await download(url, bearer(alice.access));
+      expect(gone.status, url).toBe(404);
+      expect(gone.body.toString()).not.toContain('cached bytes');
+    }
+  });
+
   it('/s/{token}: a private link through nginx, counted; a password answers 401 until unlocked', async () => {
     const file = await createFile(app, alice.access, 'shared bytes', {}, 'shared.txt');
     const link = viaEdge(file.share_url as string);
