@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createTagdropClient, type TagdropClient } from '@tagdrop/contracts/client';
 import * as tus from 'tus-js-client';
@@ -76,7 +76,7 @@ export type TusOptions = Partial<tus.UploadOptions> & { token?: string };
 
 /** A tus.Upload against the app; not started. */
 export function tusUploadObject(
-  app: TestApp,
+  app: Pick<TestApp, 'url'>,
   data: Buffer | Readable,
   metadata: Record<string, string>,
   options: TusOptions = {},
@@ -127,7 +127,7 @@ export function runUpload(upload: tus.Upload): Promise<TusResult> {
 }
 
 export function tusUpload(
-  app: TestApp,
+  app: Pick<TestApp, 'url'>,
   token: string,
   data: Buffer | Readable,
   metadata: Record<string, string> = {},
@@ -138,7 +138,7 @@ export function tusUpload(
 
 /** Raw tus request (fetch) with Tus-Resumable 1.0.0 unless told otherwise. */
 export function tusRaw(
-  app: TestApp,
+  app: Pick<TestApp, 'url'>,
   method: string,
   path: string,
   options: {
@@ -165,7 +165,7 @@ export const encodeMetadata = (meta: Record<string, string>) =>
 
 /** Creates an upload with a raw POST; returns its absolute URL. */
 export async function createRawUpload(
-  app: TestApp,
+  app: Pick<TestApp, 'url'>,
   token: string,
   length: number,
   meta: Record<string, string> = { filename: 'raw.bin' },
@@ -182,7 +182,7 @@ export async function createRawUpload(
 
 /** `curl -F file=@name -F k=v` against POST /api/files/ (or PUT /api/files/{id}/). */
 export async function restUpload(
-  app: TestApp,
+  app: Pick<TestApp, 'url'>,
   token: string | undefined,
   content: Buffer | string,
   options: {
@@ -225,7 +225,7 @@ export async function restUpload(
 
 /** Creates a file through REST multipart and returns it (throws unless 201). */
 export async function createFile(
-  app: TestApp,
+  app: Pick<TestApp, 'url'>,
   token: string,
   content: Buffer | string,
   fields: Record<string, string> = {},
@@ -273,5 +273,31 @@ export function responseText(
     });
     res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     res.on('error', reject);
+  });
+}
+
+/**
+ * A tus PATCH whose body follows its headers `delayMs` later: two of them sent at once both pass the header
+ * checks before either writes a byte (the race of two clients on one upload). Resolves with the status.
+ */
+export function latePatch(url: string, token: string, offset: number, body: Buffer, delayMs = 150) {
+  return new Promise<number>((resolve, reject) => {
+    const req = httpRequest(url, {
+      method: 'PATCH',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'tus-resumable': '1.0.0',
+        'upload-offset': String(offset),
+        'content-type': 'application/offset+octet-stream',
+        'content-length': String(body.length),
+      },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+    setTimeout(() => req.end(body), delayMs);
   });
 }

@@ -6,12 +6,12 @@
  * bytes the winner's. Runs on the shared Redis and on a Redis Cluster (vitest.config.ts, redisClusterTests).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { ERRORS } from '@tus/utils';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis, type RedisHandle } from '../src/infra/redis.js';
 import { RedisLocker, type RedisLockerOptions } from '../src/uploads/redis-locker.js';
+import { latePatch } from './files-helpers.js';
 import { REDIS_URL, startTestApp, type TestApp } from './harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -173,26 +173,6 @@ describe('two API instances on one store', () => {
       body: new Uint8Array(body),
     });
 
-  /** A PATCH whose body follows its headers 150 ms later: two of them both look at the offset before either writes. */
-  const latePatch = (url: string, offset: number, body: Buffer) =>
-    new Promise<number>((resolve, reject) => {
-      const req = httpRequest(url, {
-        method: 'PATCH',
-        headers: tus({
-          'upload-offset': String(offset),
-          'content-type': 'application/offset+octet-stream',
-          'content-length': String(body.length),
-        }),
-      });
-      req.on('response', (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
-      req.on('error', reject);
-      req.flushHeaders();
-      setTimeout(() => req.end(body), 150);
-    });
-
   it('two PATCHes at the same offset at once: one 204, one 409 or 423, the bytes are the winner’s', async () => {
     const size = 2 * 1024 * 1024;
     const outcomes: string[] = [];
@@ -209,8 +189,8 @@ describe('two API instances on one store', () => {
       const id = location.split('/').pop() as string;
       const bodies = [randomBytes(size), randomBytes(size)];
       const statuses = await Promise.all([
-        latePatch(`${a.url}/uploads/${id}`, 0, bodies[0] as Buffer),
-        latePatch(`${b.url}/uploads/${id}`, 0, bodies[1] as Buffer),
+        latePatch(`${a.url}/uploads/${id}`, token, 0, bodies[0] as Buffer),
+        latePatch(`${b.url}/uploads/${id}`, token, 0, bodies[1] as Buffer),
       ]);
       outcomes.push(statuses.join('/'));
       expect(statuses.filter((s) => s === 204)).toHaveLength(1);
