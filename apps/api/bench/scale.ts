@@ -8,14 +8,17 @@
  * API's RSS under list load and while streaming a large upload and download. Reports against the goals; never
  * fails on them.
  *
+ * The API under measure is its own process (bench/lib/api-process.ts: `npm start` with this run's database and
+ * Redis prefix), so its RSS is the API's alone; the seeding, the bare route and the expiry sweep (as `npm run
+ * worker` would run it) stay in this process.
+ *
  * Knobs: BENCH_SCALE_SIZES (10000,1000000), BENCH_SCALE_SECONDS (8 per request), BENCH_EXPIRY_SCALE_FILES
- * (1000000; 0 skips), BENCH_STREAM_GIB (5; 0 skips).
+ * (1000000; 0 skips), BENCH_STREAM_GIB (5; 0 skips), BENCH_SCALE_LISTS (1; 0 skips the list table).
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer as createNetServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -23,7 +26,8 @@ import Fastify from 'fastify';
 import { sql } from 'kysely';
 import { sweepExpired } from '../src/jobs/delete-expired-files.job.js';
 import { seedCatalogue } from '../test/catalogue-helpers.js';
-import { startTestApp } from '../test/harness.js';
+import { startTestApp, type TestApp } from '../test/harness.js';
+import { type ApiProcess, freePort, startApiProcess } from './lib/api-process.js';
 import { curlTusUpload } from './transfer.js';
 
 const run = promisify(execFile);
@@ -32,6 +36,7 @@ const SECONDS = Number(process.env.BENCH_SCALE_SECONDS ?? 8);
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? '10000,1000000').split(',').map(Number);
 const EXPIRY_FILES = Number(process.env.BENCH_EXPIRY_SCALE_FILES ?? 1_000_000);
 const STREAM_GIB = Number(process.env.BENCH_STREAM_GIB ?? 5);
+const LISTS = process.env.BENCH_SCALE_LISTS !== '0';
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon');
 
 interface Load {
@@ -70,29 +75,21 @@ async function alone(url: string, headers: Record<string, string> = {}, n = 30) 
   return { ms: times.sort((a, b) => a - b)[Math.floor(n / 2)] as number, items };
 }
 
-const rssMb = () => process.memoryUsage().rss / 1024 / 1024;
-/** Samples this process's RSS (the API runs in it; load generators run elsewhere) while `work` runs. */
-async function peakRss<T>(work: () => Promise<T>): Promise<{ result: T; peak: number }> {
-  let peak = rssMb();
+/** Samples the API process's RSS (load generators and the harness run elsewhere) while `work` runs. */
+async function peakRss<T>(api: ApiProcess, work: () => Promise<T>): Promise<{ result: T; peak: number }> {
+  let peak = await api.rssMb();
   const timer = setInterval(() => {
-    peak = Math.max(peak, rssMb());
+    void api.rssMb().then((mb) => {
+      peak = Math.max(peak, mb);
+    });
   }, 100);
   try {
     const result = await work();
-    return { result, peak: Math.max(peak, rssMb()) };
+    return { result, peak: Math.max(peak, await api.rssMb()) };
   } finally {
     clearInterval(timer);
   }
 }
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createNetServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 /** Debian's nginx with its own prefix, config and port, serving `root` by sendfile. */
 async function startNginx(root: string) {
@@ -163,6 +160,13 @@ export async function benchScale() {
   const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
   const nginxRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'tagdrop-nginx-root-'));
   let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
+  const api = await startApiProcess(app, { EXPIRY_INTERVAL: '1 hour', STATS_FLUSH_INTERVAL: '1 hour' });
+  console.log(
+    `scale: API process pid ${api.pid}, RSS at start ${fmt(await api.rssMb())} MB; load average ${os
+      .loadavg()
+      .map((l) => fmt(l, 1))
+      .join(' ')}`,
+  );
   try {
     const db = app.deps.db;
     const caller = await app.login('scale-caller@example.com');
@@ -198,17 +202,17 @@ export async function benchScale() {
     const results = new Map<string, Map<number, Load & { alone: number; bare: number; items: number }>>();
     let seeded = 0;
     let listPeakRss = 0;
-    for (const size of SIZES) {
+    for (const size of LISTS ? SIZES : []) {
       const seedMs = await seedCatalogue(db, { files: size - seeded, offset: seeded, callerId: caller.user.id });
       seeded = size;
       console.log(`scale: seeded ${fmt(size)} files in ${fmt(seedMs / 1000, 1)} s`);
       const bareLoad = await autocannon(`${bareUrl}/bare`);
       console.log(`  bare Fastify route: ${fmt(bareLoad.rps)} req/s, p50 ${bareLoad.p50} ms, p99 ${bareLoad.p99} ms`);
       for (const r of requests) {
-        const url = `${app.url}${r.path}`;
+        const url = `${api.url}${r.path}`;
         const headers = r.auth ? auth : {};
         const { ms: a, items: n } = await alone(url, headers);
-        const { result: load, peak } = await peakRss(() => autocannon(url, headers));
+        const { result: load, peak } = await peakRss(api, () => autocannon(url, headers));
         listPeakRss = Math.max(listPeakRss, peak);
         const row = results.get(r.label) ?? new Map();
         row.set(size, { ...load, alone: a, bare: bareLoad.rps, items: n });
@@ -230,7 +234,14 @@ export async function benchScale() {
         `| \`${r.label}\` | ${fmt(s.rps)} req/s (${fmt(s.rps / s.bare, 2)}x bare), p50 ${s.p50} ms, p99 ${s.p99} ms, ${s.items} items | ${fmt(l.alone, 1)} ms / ${fmt(l.rps)} req/s (${fmt(l.rps / l.bare, 2)}x bare), p50 ${l.p50} ms, p99 ${l.p99} ms, ${l.items} items | ${fmt(s.rps / l.rps, 2)}x | ${r.goal} |`,
       );
     }
-    console.log(`scale: API RSS peak under the list load ${fmt(listPeakRss)} MB (goal <= 200 MB)`);
+    if (LISTS) {
+      console.log(
+        `scale: API process RSS peak under the list load ${fmt(listPeakRss)} MB, ${fmt(await api.rssMb())} MB after (goal <= 200 MB); load average ${os
+          .loadavg()
+          .map((l) => fmt(l, 1))
+          .join(' ')}`,
+      );
+    }
 
     // Small downloads: a 10 KiB public file through /f/{id} (counting on) vs nginx serving the same bytes.
     const content = randomBytes(10 * 1024);
@@ -243,16 +254,21 @@ export async function benchScale() {
     await fs.copyFile(path.join(app.config.storageDir, row.storage_key), path.join(nginxRoot, 'small.bin'));
     nginx = await startNginx(nginxRoot);
     const viaNginx = await autocannon(`${nginx.url}/f/small.bin`);
-    const viaApi = await autocannon(`${app.url}/f/${file.id}`);
+    await autocannon(`${api.url}/f/${file.id}`, {}, 1); // warm-up
+    const viaApi = await autocannon(`${api.url}/f/${file.id}`);
     console.log(
-      `scale: 10 KiB downloads: tagdrop ${fmt(viaApi.rps)} req/s (p99 ${viaApi.p99} ms), nginx sendfile ${fmt(viaNginx.rps)} req/s (p99 ${viaNginx.p99} ms), ratio ${fmt(viaApi.rps / viaNginx.rps, 2)} (goal >= 0.5)`,
+      `scale: 10 KiB downloads: tagdrop ${fmt(viaApi.rps)} req/s (p99 ${viaApi.p99} ms), nginx sendfile ${fmt(viaNginx.rps)} req/s (p99 ${viaNginx.p99} ms), ratio ${fmt(viaApi.rps / viaNginx.rps, 2)} (goal >= 0.5); load average ${os
+        .loadavg()
+        .map((l) => fmt(l, 1))
+        .join(' ')}`,
     );
 
-    if (EXPIRY_FILES > 0) await expirySweep(app, caller.user.id, auth, seeded);
+    if (EXPIRY_FILES > 0) await expirySweep(app, api, auth, seeded);
     // A fresh login: the access token of the start (15 minutes) may have expired by now.
     if (STREAM_GIB > 0)
-      await streamRss(app, { authorization: `Bearer ${(await app.login('scale-stream@example.com')).access}` });
+      await streamRss(app, api, { authorization: `Bearer ${(await app.login('scale-stream@example.com')).access}` });
   } finally {
+    await api.stop();
     await nginx?.stop();
     await bare.close();
     await fs.rm(nginxRoot, { recursive: true, force: true });
@@ -261,12 +277,7 @@ export async function benchScale() {
 }
 
 /** EXPIRY_FILES files expiring at once (rows, links, counts, one small object each), swept; list p99 during. */
-async function expirySweep(
-  app: Awaited<ReturnType<typeof startTestApp>>,
-  callerId: string,
-  auth: Record<string, string>,
-  offset: number,
-) {
+async function expirySweep(app: TestApp, api: ApiProcess, auth: Record<string, string>, offset: number) {
   const db = app.deps.db;
   const expiringOwner = await db
     .insertInto('users')
@@ -295,7 +306,7 @@ async function expirySweep(
   console.log(
     `scale: ${fmt(keys.length)} expiring files (rows and objects) set up in ${fmt((Date.now() - setup) / 1000, 1)} s`,
   );
-  const ownList = `${app.url}/api/files/?limit=20`;
+  const ownList = `${api.url}/api/files/?limit=20`;
   const idle = await autocannon(ownList, auth, 5);
   const started = Date.now();
   let sweepMs = 0;
@@ -324,26 +335,25 @@ async function expirySweep(
   }
   const p99During = Math.max(...during.map((d) => d.p99));
   console.log(
-    `scale: expiry sweep of ${fmt(result.files)} files in ${fmt(sweepMs / 1000, 1)} s = ${fmt(result.files / (sweepMs / 60_000))}/min (goal >= 250,000/min, 1M within 240 s); left: rows ${left.rows[0]?.files}, links ${left.rows[0]?.links}, counted ${left.rows[0]?.counted}, objects ${objectsLeft} of the first 10,000`,
+    `scale: expiry sweep (in this process, off the API's: as \`npm run worker\`) of ${fmt(result.files)} files in ${fmt(sweepMs / 1000, 1)} s = ${fmt(result.files / (sweepMs / 60_000))}/min (goal >= 250,000/min, 1M within 240 s); left: rows ${left.rows[0]?.files}, links ${left.rows[0]?.links}, counted ${left.rows[0]?.counted}, objects ${objectsLeft} of the first 10,000`,
   );
   console.log(
     `scale: own list during the sweep p99 ${p99During} ms (worst 5 s window) vs idle ${idle.p99} ms: ${fmt(p99During / idle.p99, 2)}x (goal <= 2x); ${fmt(during.reduce((n, d) => n + d.rps, 0) / Math.max(1, during.length))} req/s during vs ${fmt(idle.rps)} idle`,
   );
-  void callerId;
 }
 
 /** RSS while a large file streams up (tus, one PATCH by curl) and back down (curl). */
-async function streamRss(app: Awaited<ReturnType<typeof startTestApp>>, auth: Record<string, string>) {
+async function streamRss(app: TestApp, api: ApiProcess, auth: Record<string, string>) {
   const bytes = Math.floor(STREAM_GIB * 1024 ** 3);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tagdrop-stream-'));
   const source = path.join(dir, 'big.bin');
   try {
     await run('truncate', ['-s', String(bytes), source]); // sparse: reads as zeros without using the disk
-    const up = await peakRss(() =>
-      curlTusUpload(`${app.url}/uploads/`, source, bytes, [`Authorization: ${auth.authorization}`]),
+    const up = await peakRss(api, () =>
+      curlTusUpload(`${api.url}/uploads/`, source, bytes, [`Authorization: ${auth.authorization}`]),
     );
     const id = up.result.location.split('/').pop() as string;
-    const down = await peakRss(() =>
+    const down = await peakRss(api, () =>
       run('curl', [
         '-sS',
         '-o',
@@ -352,7 +362,7 @@ async function streamRss(app: Awaited<ReturnType<typeof startTestApp>>, auth: Re
         '%{http_code} %{size_download}',
         '-H',
         `Authorization: ${auth.authorization}`,
-        `${app.url}/f/${id}`,
+        `${api.url}/f/${id}`,
       ]),
     );
     console.log(
