@@ -161,7 +161,7 @@ describe('file detail', () => {
     await page.getByRole('textbox', { name: 'Description' }).fill('Now with a better description');
     await page.getByRole('textbox', { name: 'Hashtags' }).fill('e2e demo public-now');
     await page.getByLabel(/^Public/).check();
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByRole('heading', { name: 'notes-renamed.txt' }).waitFor();
     expect(await page.getByRole('link', { name: 'Files tagged public_now' }).count()).toBe(1);
 

@@ -92,14 +92,14 @@ describe('expiry picker', () => {
     expect(await picker.inputValue()).toBe(localInput(3));
     const later = localInput(10);
     await picker.fill(later);
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
     await page.reload();
     await expect.poll(() => page.getByLabel('Expires', { exact: true }).inputValue()).toBe(later);
     await page.screenshot({ path: `${SHOTS}/expiry-picker.png`, fullPage: true });
     await page.getByRole('button', { name: 'Never' }).click();
     expect(await page.getByLabel('Expires', { exact: true }).inputValue()).toBe('');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
     await page.reload();
     await expect.poll(() => page.getByLabel('Expires', { exact: true }).inputValue()).toBe('');
@@ -108,7 +108,7 @@ describe('expiry picker', () => {
   it('a time in the past is refused with a message, and nothing changes', async () => {
     const past = localInput(-1);
     await page.getByLabel('Expires', { exact: true }).fill(past);
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/future/i);
     await page.reload();
     await expect.poll(() => page.getByLabel('Expires', { exact: true }).inputValue()).toBe('');

@@ -103,7 +103,7 @@ describe('link controls', () => {
         await p.getByRole('button', { name: 'Unlock' }).click();
         await expect.poll(() => p.getByRole('alert').textContent()).toContain('not the password of this link');
       }
-      expect(await p.getByLabel('Password').getAttribute('aria-invalid')).toBe('true');
+      await expect.poll(() => p.getByLabel('Password').getAttribute('aria-invalid')).toBe('true');
       expect(await axeViolations(p)).toEqual([]);
       await p.screenshot({ path: `${SHOTS}/share-password-wrong.png`, fullPage: true });
 
