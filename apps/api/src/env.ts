@@ -125,6 +125,46 @@ const schema = z.object({
     .enum(['nginx', 'off', ''])
     .default('off')
     .transform((v) => (v === 'nginx' ? ('nginx' as const) : undefined)),
+  /** Where file bytes live: local (STORAGE_DIR) or s3 (an S3-compatible bucket, S3_* below). */
+  STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),
+  /** Empty for AWS S3; else the store's URL (MinIO, R2, Garage, Ceph RGW …). */
+  S3_ENDPOINT: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
+  S3_REGION: optionalString,
+  S3_BUCKET: optionalString.pipe(
+    z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        'must be an S3 bucket name (3-63 lowercase letters, digits, . and -)',
+      )
+      .optional(),
+  ),
+  /** Both or neither: unset, the SDK's default credential chain (environment, profile, instance role). */
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  /** Path-style URLs (endpoint/bucket/key): MinIO, Garage, Ceph and most self-hosted stores need it. */
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  /** Optional key prefix inside the bucket (e.g. `tagdrop/`); a trailing / is added. */
+  S3_PREFIX: z
+    .string()
+    .default('')
+    .transform((v) => v.trim().replace(/^\/+/, ''))
+    .pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9._\-/]*$/, 'may contain letters, digits, . _ - and /')
+        .transform((v) => (v === '' || v.endsWith('/') ? v : `${v}/`)),
+    ),
+  /**
+   * when_supported (the SDK's default: CRC checksums on every upload) or when_required (only where the S3 API
+   * demands one): for stores that reject or mis-store the SDK's newer checksums and aws-chunked uploads.
+   */
+  S3_REQUEST_CHECKSUM: z.enum(['when_supported', 'when_required']).default('when_supported'),
+  /** presigned (s3 only): downloads are authorized and counted here, then redirected to a 60 s presigned GET. */
+  DOWNLOAD_REDIRECT: z
+    .enum(['presigned', 'off', ''])
+    .default('off')
+    .transform((v) => (v === 'presigned' ? ('presigned' as const) : undefined)),
   /** The internal nginx location that maps to STORAGE_DIR (X-Accel-Redirect: <prefix><storage key>). */
   DOWNLOAD_ACCEL_PREFIX: z
     .string()
@@ -181,6 +221,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       );
     }
   }
+  const storageProblems = storageConfigProblems(e);
+  if (storageProblems.length > 0) throw new ConfigError(`Invalid configuration:\n${storageProblems.join('\n')}`);
   // Relative paths are relative to where the person ran npm (INIT_CWD: the repository root for `npm start`, although
   // npm runs the API's script inside apps/api), else to the working directory.
   const base = env.INIT_CWD || process.cwd();
@@ -191,6 +233,30 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     storageDir: path.resolve(base, e.STORAGE_DIR ?? path.join(dataDir, 'files')),
     isProduction,
   };
+}
+
+/** What STORAGE_DRIVER and the download offloads need from each other (one line per problem). */
+function storageConfigProblems(e: Env): string[] {
+  const problems: string[] = [];
+  if (e.STORAGE_DRIVER === 's3') {
+    if (!e.S3_BUCKET) problems.push('  S3_BUCKET: required when STORAGE_DRIVER=s3');
+    if (!e.S3_ENDPOINT && !e.S3_REGION) {
+      problems.push('  S3_REGION: required when STORAGE_DRIVER=s3 on AWS (no S3_ENDPOINT), e.g. eu-central-1');
+    }
+    if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
+      problems.push(
+        "  S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY: set both, or neither (then the SDK's default credential chain)",
+      );
+    }
+    if (e.DOWNLOAD_ACCEL === 'nginx') {
+      problems.push(
+        '  DOWNLOAD_ACCEL: nginx serves local files only; with STORAGE_DRIVER=s3 use DOWNLOAD_REDIRECT=presigned',
+      );
+    }
+  } else if (e.DOWNLOAD_REDIRECT === 'presigned') {
+    problems.push('  DOWNLOAD_REDIRECT: presigned needs STORAGE_DRIVER=s3');
+  }
+  return problems;
 }
 
 /** For entry points: the validated Config, or a clear message naming the bad variable and exit code 78. */

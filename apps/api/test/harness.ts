@@ -14,11 +14,17 @@ import type { AppDeps } from '../src/deps.types.js';
 import { type Config, loadConfig } from '../src/env.js';
 import type { Logger } from '../src/infra/logger.js';
 import { createServer, type TagdropServer } from '../src/server.js';
+import { type S3TestServer, s3Env } from './s3-helpers.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** REDIS_URL for the tests of a project (redis-cluster.setup.ts); unset: the shared Redis. */
     redisUrl: string | undefined;
+    /**
+     * The S3-compatible test server of the `s3` project (s3.setup.ts): every app of its test files stores on it
+     * (STORAGE_DRIVER=s3, a key prefix of its own); unset: local storage.
+     */
+    s3Server: Omit<S3TestServer, 'stop'> | undefined;
   }
 }
 
@@ -28,6 +34,7 @@ declare module 'vitest' {
  */
 const provided = process.env.VITEST ? (await import('vitest')).inject('redisUrl') : undefined;
 export const REDIS_URL = provided ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const s3Server = process.env.VITEST ? (await import('vitest')).inject('s3Server') : undefined;
 
 export interface ReceivedMail {
   to: string;
@@ -242,6 +249,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     SMS_WEBHOOK_URL: delivery.SMS_WEBHOOK_URL,
     TWILIO_API_URL: delivery.TWILIO_API_URL,
     JOB_PROCESS_EVERY: '1 second',
+    ...(s3Server ? s3Env(s3Server, shared?.config.S3_PREFIX) : {}),
     ...env,
   });
   let server = createServer(config, { serveSpas: options.serveSpas ?? false, log: options.log });

@@ -1,47 +1,24 @@
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FileStore } from '@tus/file-store';
 import { ERRORS } from '@tus/utils';
-import { ContentDigest, type UploadDigest } from './digest.js';
+import { RunningDigests, type UploadDigest } from './digest.js';
 import { assertSafeKey, type Storage } from './storage.js';
-
-/** An upload's digest so far, and the offset up to which it is valid. */
-interface Running {
-  offset: number;
-  digest: ContentDigest;
-}
 
 /**
  * FileStore that hashes bytes as they are written, so a finished upload needs no second read of the file.
  * The running state is valid only while every chunk of the upload passed through this process in order.
  */
 class HashingFileStore extends FileStore {
-  private readonly running = new Map<string, Running>();
+  private readonly digests = new RunningDigests();
 
   constructor(private readonly options: { directory: string; expirationPeriodInMilliseconds: number }) {
     super(options);
   }
 
   override async write(readable: Parameters<FileStore['write']>[0], id: string, offset: number): Promise<number> {
-    const previous = this.running.get(id);
-    this.running.delete(id);
-    const state: Running | undefined =
-      offset === 0
-        ? { offset: 0, digest: new ContentDigest() }
-        : previous && previous.offset === offset
-          ? previous
-          : undefined;
-    let received = 0;
-    const tap = new Transform({
-      highWaterMark: 1024 * 1024,
-      transform(chunk: Buffer, _enc, done) {
-        received += chunk.length;
-        state?.digest.update(chunk);
-        done(null, chunk);
-      },
-    });
+    const chunk = this.digests.chunk(id, offset);
     // As FileStore.write, with a larger write buffer (fewer syscalls) and the hash computed on the way.
     const target = createWriteStream(path.join(this.options.directory, assertSafeKey(id)), {
       flags: 'r+',
@@ -49,31 +26,27 @@ class HashingFileStore extends FileStore {
       highWaterMark: 1024 * 1024,
     });
     try {
-      await pipeline(readable, tap, target);
+      await pipeline(readable, chunk.tap, target);
     } catch {
       throw ERRORS.FILE_WRITE_ERROR;
     }
-    if (state) {
-      state.offset = offset + received;
-      this.running.set(id, state);
-    }
-    return offset + received;
+    const next = offset + chunk.received();
+    chunk.done(next);
+    return next;
   }
 
   override async remove(id: string): Promise<void> {
-    this.running.delete(id);
+    this.digests.forget(id);
     return super.remove(id);
   }
 
   /** Drops the running hash of an upload whose bytes are gone (expired, terminated, swept). */
   forget(id: string): void {
-    this.running.delete(id);
+    this.digests.forget(id);
   }
 
-  async takeDigest(id: string): Promise<UploadDigest | null> {
-    const state = this.running.get(id);
-    this.running.delete(id);
-    return state ? state.digest.finish() : null;
+  takeDigest(id: string): UploadDigest | null {
+    return this.digests.take(id);
   }
 }
 
@@ -146,7 +119,7 @@ export function localStorage(root: string): Storage {
       return tusStore;
     },
     async takeUploadDigest(key) {
-      return (await tusStore?.takeDigest(key)) ?? null;
+      return tusStore?.takeDigest(key) ?? null;
     },
     async truncateUpload(key, offset) {
       tusStore?.forget(key);
