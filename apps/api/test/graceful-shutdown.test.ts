@@ -7,8 +7,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { createTestDatabase, type TestDatabase } from '@tagdrop/db/testing';
+import { sql } from 'kysely';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createRedis, type RedisHandle } from '../src/infra/redis.js';
 import { Deployment } from './deployment-helpers.js';
+import { REDIS_URL } from './harness.js';
 import { freePort } from './process-helpers.js';
 
 // Child processes start slowly on a busy machine: generous timeouts (the assertions carry the real limits).
@@ -17,11 +21,15 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
 const SHUTDOWN_TIMEOUT_SECONDS = 8;
 let database: TestDatabase;
 let deployment: Deployment;
+/** The deployment's Redis, as the other instances see it (the shared tus locks live there). */
+let redis: RedisHandle;
 beforeAll(async () => {
   [database, deployment] = await Promise.all([createTestDatabase(), new Deployment().init()]);
+  redis = createRedis(REDIS_URL, deployment.shared.REDIS_KEY_PREFIX, pino({ level: 'silent' }));
 });
 afterAll(async () => {
   await deployment?.cleanup();
+  await redis?.close();
   await database?.drop();
 });
 
@@ -158,6 +166,9 @@ describe('graceful shutdown', () => {
     expect(exit).toEqual({ code: 0, signal: null });
     expect(exitedAfterMs).toBeLessThan(SHUTDOWN_TIMEOUT_SECONDS * 1000);
     expect(api.proc.output()).not.toMatch(/shutdown took too long|shutdown failed/);
+    // Its upload lock is given back, not left to expire: another instance could continue at once.
+    const uploadId = new URL(uploadUrl).pathname.split('/').pop() as string;
+    expect(await redis.client?.exists(`${deployment.shared.REDIS_KEY_PREFIX}{tus-lock:${uploadId}}`)).toBe(0);
 
     // Back on the same address: the bytes so far are there, and the upload resumes to the right file.
     const again = await deployment.start('main', database.url, env);
@@ -202,6 +213,11 @@ describe('graceful shutdown', () => {
     expect(await worker.proc.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     expect(performance.now() - signalled).toBeLessThan(SHUTDOWN_TIMEOUT_SECONDS * 1000);
     expect(worker.proc.output()).toMatch(/"msg":"stopped"/);
+    // Agenda stopped cleanly: no job is left locked by the worker that went away (another worker runs them now).
+    const locked = await sql<{ name: string }>`select name from agenda_jobs where locked_at is not null`.execute(
+      database.db,
+    );
+    expect(locked.rows).toEqual([]);
     expect(await api.proc.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   });
 });

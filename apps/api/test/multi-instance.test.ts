@@ -15,19 +15,9 @@ import type * as tus from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedis, type RedisHandle } from '../src/infra/redis.js';
 import { Deployment, type Started } from './deployment-helpers.js';
-import {
-  bearer,
-  createFile,
-  createRawUpload,
-  download,
-  type FileObject,
-  latePatch,
-  runUpload,
-  sha256,
-  tusRaw,
-  tusUploadObject,
-} from './files-helpers.js';
+import { bearer, createFile, download, type FileObject, runUpload, sha256, tusUploadObject } from './files-helpers.js';
 import { REDIS_URL } from './harness.js';
+import { raceTwoPatches } from './tus-race.js';
 
 // Five child processes start at once on a busy machine: generous timeouts (the assertions carry the limits).
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
@@ -168,43 +158,14 @@ describe('three API instances and two workers on one database, one Redis and sha
   });
 
   it('two PATCHes at the same offset through A and B: one 204, one 409 or 423, the bytes are the winner’s', async () => {
-    const size = 2 * MiB;
-    const outcomes: string[] = [];
-    for (let run = 0; run < 6; run++) {
-      const url = new URL(await createRawUpload(c, token, size, { filename: `race-${run}.bin` }));
-      const id = url.pathname.split('/').pop() as string;
-      const bodies = [randomBytes(size), randomBytes(size)] as const;
-      // Who goes first alternates, so neither instance is favoured by the order of the calls.
-      const order = run % 2 === 0 ? ([0, 1] as const) : ([1, 0] as const);
-      const through = [a, b] as const;
-      const statuses: number[] = [];
-      await Promise.all(
-        order.map(async (i) => {
-          statuses[i] = await latePatch(`${through[i].url}${url.pathname}`, token, 0, bodies[i]);
-        }),
-      );
-      outcomes.push(`A ${statuses[0]} / B ${statuses[1]}`);
-      expect(statuses.filter((s) => s === 204)).toHaveLength(1);
-      expect(statuses.filter((s) => s === 409 || s === 423)).toHaveLength(1);
-      const winner = bodies[statuses.indexOf(204)] as Buffer;
-      // The winner may have been asked to let go early (lock released to the other request): it goes on from
-      // the offset the server reports, like a tus client does.
-      const head = await tusRaw(c, 'HEAD', url.pathname, { token });
-      const offset = Number(head.headers.get('upload-offset'));
-      if (offset < size) {
-        const more = await tusRaw(c, 'PATCH', url.pathname, {
-          token,
-          headers: { 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' },
-          body: winner.subarray(offset),
-        });
-        expect(more.status).toBe(204);
-        outcomes[outcomes.length - 1] += ` (winner cut at ${offset}, resumed)`;
-      }
-      const stored = await download(`${c.url}/f/${id}`, bearer(token));
-      expect(stored.status).toBe(200);
-      expect(sha256(stored.body)).toBe(sha256(winner));
-      expect(await redis.client?.exists(lockKey(id))).toBe(0);
-    }
+    const outcomes = await raceTwoPatches({
+      through: [a, b],
+      via: c,
+      token,
+      runs: 6,
+      // The lock is given back every time (never left to expire).
+      afterRun: async (id) => expect(await redis.client?.exists(lockKey(id))).toBe(0),
+    });
     console.info(`tus race through two of three instances (${outcomes.length} runs): ${outcomes.join('; ')}`);
   });
 

@@ -3,19 +3,18 @@
  * several API instances. Mutual exclusion, release only by the owner, a crashed holder's lock expiring, a lost
  * lock stopping its request, a release request reaching the holder over pub/sub; and the race of issue 10 through
  * real HTTP: two API instances on one store, two PATCHes at the same offset at once → one 204, one 409/423, the
- * bytes the winner's. Runs on the shared Redis and on a Redis Cluster (vitest.config.ts, redisClusterTests).
+ * bytes the winner's; and the same race on one instance without Redis (the in-process lock). Runs on the shared Redis and on a Redis Cluster (vitest.config.ts, redisClusterTests).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ERRORS } from '@tus/utils';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis, type RedisHandle } from '../src/infra/redis.js';
 import { RedisLocker, type RedisLockerOptions } from '../src/uploads/redis-locker.js';
-import { latePatch } from './files-helpers.js';
 import { REDIS_URL, startTestApp, type TestApp } from './harness.js';
+import { raceTwoPatches } from './tus-race.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const log = pino({ level: 'silent' });
 const prefix = `tagdrop-test:${randomBytes(6).toString('hex')}:`;
 const never = () => new AbortController().signal;
@@ -161,50 +160,26 @@ describe('two API instances on one store', () => {
     await a?.stop();
   });
 
-  const tus = (extra: Record<string, string>) => ({
-    authorization: `Bearer ${token}`,
-    'tus-resumable': '1.0.0',
-    ...extra,
+  it('two PATCHes at the same offset at once: one 204, one 409 or 423, the bytes are the winner’s', async () => {
+    const outcomes = await raceTwoPatches({ through: [a, b], via: b, token, runs: 5 });
+    console.info(`tus race, two instances: ${outcomes.join('; ')}`);
   });
-  const patch = (url: string, offset: number, body: Buffer) =>
-    fetch(url, {
-      method: 'PATCH',
-      headers: tus({ 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' }),
-      body: new Uint8Array(body),
-    });
+});
+
+describe('one instance without Redis (in-process lock)', () => {
+  let app: TestApp;
+  let token: string;
+  beforeAll(async () => {
+    app = await startTestApp({ REDIS_URL: '' });
+    ({ access: token } = await app.login('alone@example.com'));
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
 
   it('two PATCHes at the same offset at once: one 204, one 409 or 423, the bytes are the winner’s', async () => {
-    const size = 2 * 1024 * 1024;
-    const outcomes: string[] = [];
-    for (let run = 0; run < 5; run++) {
-      const created = await fetch(`${a.url}/uploads/`, {
-        method: 'POST',
-        headers: tus({
-          'upload-length': String(size),
-          'upload-metadata': `filename ${Buffer.from(`race-${run}.bin`).toString('base64')}`,
-        }),
-      });
-      expect(created.status).toBe(201);
-      const location = created.headers.get('location') as string;
-      const id = location.split('/').pop() as string;
-      const bodies = [randomBytes(size), randomBytes(size)];
-      const statuses = await Promise.all([
-        latePatch(`${a.url}/uploads/${id}`, token, 0, bodies[0] as Buffer),
-        latePatch(`${b.url}/uploads/${id}`, token, 0, bodies[1] as Buffer),
-      ]);
-      outcomes.push(statuses.join('/'));
-      expect(statuses.filter((s) => s === 204)).toHaveLength(1);
-      expect(statuses.filter((s) => s === 409 || s === 423)).toHaveLength(1);
-      const winner = bodies[statuses.indexOf(204)] as Buffer;
-      // The winner may have been asked to stop early: it continues from where the server says it is.
-      const head = await fetch(`${b.url}/uploads/${id}`, { method: 'HEAD', headers: tus({}) });
-      const offset = Number(head.headers.get('upload-offset'));
-      if (offset < size)
-        expect((await patch(`${a.url}/uploads/${id}`, offset, winner.subarray(offset))).status).toBe(204);
-      const download = await fetch(`${b.url}/f/${id}`, { headers: { authorization: `Bearer ${token}` } });
-      expect(download.status).toBe(200);
-      expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(sha256(winner));
-    }
-    console.info(`tus race, two instances (A/B): ${outcomes.join(', ')}`);
+    expect(app.deps.redis.client).toBeFalsy();
+    const outcomes = await raceTwoPatches({ through: [app, app], via: app, token, runs: 3 });
+    console.info(`tus race, one instance without Redis: ${outcomes.join('; ')}`);
   });
 });
