@@ -71,7 +71,7 @@ export async function curlTusUpload(
   return { seconds: Number(seconds), location };
 }
 
-async function curlDownload(url: string, headers: string[] = []): Promise<number> {
+export async function curlDownload(url: string, headers: string[] = []): Promise<number> {
   const args = ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{time_total} %{size_download}'];
   for (const h of headers) args.push('-H', h);
   const { stdout } = await run('curl', [...args, url]);

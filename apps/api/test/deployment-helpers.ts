@@ -35,6 +35,9 @@ export class Deployment {
   private smtp: Awaited<ReturnType<typeof startSmtp>> | undefined;
   private readonly procs: EntryProcess[] = [];
 
+  /** `compiled`: run the built dist/ entries (as the runtime image does) instead of the TypeScript sources. */
+  constructor(private readonly options: { compiled?: boolean } = {}) {}
+
   async init() {
     this.smtp = await startSmtp(this.mail);
     return this;
@@ -55,7 +58,7 @@ export class Deployment {
       ...this.shared,
       ...env,
     });
-    const proc = spawnEntry(entry, config);
+    const proc = spawnEntry(entry, config, this.options);
     this.procs.push(proc);
     await proc.waitFor(entry === 'main' ? /Tagdrop is running/ : /worker started/);
     return { proc, url: `http://127.0.0.1:${port}`, port, env: config };

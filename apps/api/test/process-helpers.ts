@@ -51,9 +51,17 @@ export function productionEnv(env: Record<string, string>): Record<string, strin
   };
 }
 
-/** Runs src/<entry>.ts under node (tsx loader, no wrapper process: signals reach it directly). */
-export function spawnEntry(entry: 'main' | 'worker', env: Record<string, string>): EntryProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', `src/${entry}.ts`], {
+/**
+ * Runs src/<entry>.ts under node (tsx loader, no wrapper process: signals reach it directly), or with `compiled`
+ * the built dist/<entry>.js (`npm run build -w @tagdrop/api`) as the runtime image does.
+ */
+export function spawnEntry(
+  entry: 'main' | 'worker',
+  env: Record<string, string>,
+  { compiled = false }: { compiled?: boolean } = {},
+): EntryProcess {
+  const args = compiled ? [`dist/${entry}.js`] : ['--import', 'tsx', `src/${entry}.ts`];
+  const child = spawn(process.execPath, args, {
     cwd: apiDir,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,7 +5,14 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PageHead } from './page-head.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+/** The repository (or image) root: the nearest folder above this module holding apps/api (src/http/ or dist/). */
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'apps', 'api', 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '../../../..');
+  }
+}
+const repoRoot = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
 /** Paths that belong to the API and are never SPA routes. */
 const apiPrefixes = ['/api', '/trpc', '/uploads', '/f/', '/s/', '/healthz', '/readyz', '/metrics'];
 
