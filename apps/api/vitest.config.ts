@@ -15,8 +15,8 @@ export const redisClusterTests = [
 
 export default defineConfig({
   test: {
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
     // Each file gets its own database and Redis prefix, so files may run in parallel.
     fileParallelism: true,
     maxWorkers: 2,

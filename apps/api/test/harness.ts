@@ -65,7 +65,7 @@ export class Inbox<T> {
   }
 
   /** Resolves with the first item (already received or arriving later, after `since`) that matches. */
-  wait(match: (item: T) => boolean, { timeoutMs = 15_000, since = 0 } = {}): Promise<T> {
+  wait(match: (item: T) => boolean, { timeoutMs = 60_000, since = 0 } = {}): Promise<T> {
     const found = this.items.slice(since).find(match);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
