@@ -13,6 +13,25 @@ export const redisClusterTests = [
   'test/tus-locker.test.ts',
 ];
 
+/**
+ * The file tests that run a second time with STORAGE_DRIVER=s3 (project `s3`, against the S3-compatible server of
+ * test/s3.setup.ts): every test of uploads, downloads, files and their expiry, except the ones local by nature.
+ */
+export const s3Tests = ['test/files-*.test.ts', 'test/downloads-small-files.test.ts'];
+export const s3Excluded = [
+  // Already on s3 in every project (their own S3 server).
+  'test/files-s3*.test.ts',
+  // Reproduces crashes by writing bytes into STORAGE_DIR behind the server's back: local by nature.
+  'test/files-tus-recovery.test.ts',
+  // PostgreSQL going away mid-request: the same on every driver (and it starts a PostgreSQL cluster of its own).
+  'test/files-tus-outage.test.ts',
+  // No bytes stored or read (queries, the OpenAPI document): nothing a storage driver changes.
+  'test/files-search.test.ts',
+  'test/files-openapi.test.ts',
+  'test/files-lean-list.test.ts',
+  // expiry-sweep.test.ts (not listed) checks files on disk (mtime, .json); on s3: files-s3-expiry.test.ts.
+];
+
 export default defineConfig({
   test: {
     testTimeout: 120_000,
@@ -33,6 +52,10 @@ export default defineConfig({
       {
         extends: true,
         test: { name: 'redis-cluster', include: redisClusterTests, globalSetup: ['test/redis-cluster.setup.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 's3', include: s3Tests, exclude: s3Excluded, globalSetup: ['test/s3.setup.ts'] },
       },
     ],
   },

@@ -5,8 +5,6 @@
  * quota, expiry and clean-up of partials, and the bad inputs (someone else's partial, an unknown one, a
  * final named as a partial, a partial used twice, PATCH to a final upload).
  */
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bearer,
@@ -74,11 +72,11 @@ const patch = (user: Session, url: string, offset: number, body: Buffer) =>
     body,
   });
 const head = (user: Session, url: string) => tusRaw(app, 'HEAD', url, { token: user.access });
-const stored = async (key: string) =>
-  fs
-    .stat(path.join(app.config.storageDir, key))
-    .then(() => true)
-    .catch(() => false);
+/** Whether the storage (local files or an S3 bucket) holds anything under this key (bytes, or an upload's parts). */
+async function stored(key: string) {
+  for await (const object of app.deps.storage.list()) if (object.key === key) return true;
+  return false;
+}
 const rowsOf = (user: Session) =>
   app.deps.db.selectFrom('uploads').select(['id', 'concat']).where('owner_id', '=', user.user.id).execute();
 

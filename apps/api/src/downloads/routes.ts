@@ -5,6 +5,7 @@ import { AppError, toErrorBody } from '../errors.js';
 import { exhausted, takeDownload } from '../modules/files/link-rules.js';
 import { createAccel } from './accel.js';
 import { type Reached, reachById, reachByToken } from './access.js';
+import { createRedirect } from './presigned.js';
 import { matchesIfNoneMatch, PDF_VIEW_CSP, sendError, USER_CONTENT_CSP, unavailable } from './respond.js';
 import { smallFileCache } from './small-files.js';
 import { registerThumbnails } from './thumbnails.js';
@@ -58,6 +59,7 @@ export function parseRange(header: string | undefined, size: number): Range | nu
 export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const smallFiles = smallFileCache(deps.storage);
   const accel = createAccel(deps.config, deps.storage);
+  const redirect = createRedirect(deps.config, deps.storage);
   async function serve(
     req: FastifyRequest,
     reply: FastifyReply,
@@ -82,9 +84,11 @@ export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Pr
       if (!(await takeDownload(deps.db, file.id))) return sendError(reply, exhausted());
     }
     const disposition = INLINE_TYPES.has(mime) ? 'inline' : 'attachment';
+    const contentType = mime === 'text/plain' ? 'text/plain; charset=utf-8' : mime;
+    const dispositionHeader = contentDisposition(file.name, { type: disposition });
     reply.headers({
-      'content-type': mime === 'text/plain' ? 'text/plain; charset=utf-8' : mime,
-      'content-disposition': contentDisposition(file.name, { type: disposition }),
+      'content-type': contentType,
+      'content-disposition': dispositionHeader,
       'x-content-type-options': 'nosniff',
       'content-security-policy': options.view ? PDF_VIEW_CSP : USER_CONTENT_CSP,
       ...(options.view ? { 'x-frame-options': 'SAMEORIGIN' } : {}),
@@ -111,6 +115,10 @@ export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Pr
     }
     // nginx sends the bytes (Range and HEAD included) from its internal location.
     if (accel) return accel(reply, file.storage_key);
+    // The object store sends the bytes (a GET only: HEAD is answered here).
+    if (redirect && isGet) {
+      return redirect(reply, file.storage_key, { contentType, contentDisposition: dispositionHeader });
+    }
     const headers: Record<string, string> = {};
     let status = 200;
     let length = size;

@@ -1,4 +1,4 @@
-import { type Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
@@ -134,6 +134,13 @@ class TagdropS3Store extends S3Store {
   protected override async saveMetadata(upload: Upload, uploadId: string): Promise<void> {
     await super.saveMetadata(upload, uploadId);
     await this.clearCache(upload.id);
+  }
+
+  override async create(upload: Upload): Promise<Upload> {
+    const created = await super.create(upload);
+    // An empty upload is complete at once, with no PATCH: its (empty) object is written now, as a file store's is.
+    if (created.size === 0) await this.write(Readable.from([]), created.id, 0);
+    return created;
   }
 
   override async write(readable: Readable, id: string, offset: number): Promise<number> {
