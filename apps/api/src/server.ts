@@ -13,6 +13,7 @@ import { sql } from 'kysely';
 import { createDeps, listenUrl } from './deps.js';
 import type { AppDeps } from './deps.types.js';
 import { registerDownloads } from './downloads/routes.js';
+import { zipRest } from './downloads/zip.rest.js';
 import type { Config } from './env.js';
 import { AppError, isOutage, serviceUnavailable, toErrorBody, toTRPCError } from './errors.js';
 import { createMetrics } from './http/metrics.js';
@@ -208,6 +209,7 @@ export function createServer(config: Config, options: ServerOptions = {}): Tagdr
         await api.register(authRest(d));
         await api.register(passkeysRest(d));
         await api.register(filesRest(d));
+        await api.register(zipRest(d));
       },
       { prefix: '/api' },
     );

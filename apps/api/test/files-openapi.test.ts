@@ -58,6 +58,9 @@ describe('OpenAPI document', () => {
     ['/api/files/{id}/', ['get', 'put', 'patch', 'delete']],
     ['/api/public/files/', ['get']],
     ['/api/hashtags/', ['get']],
+    ['/api/files/bulk/', ['post']],
+    ['/api/files/zip/', ['get', 'post']],
+    ['/api/public/files/zip/', ['get']],
   ];
   for (const [path, methods] of required) {
     it(`documents ${methods.map((m) => m.toUpperCase()).join(', ')} ${path}`, () => {

@@ -147,6 +147,53 @@ export const previewLinksOutput = z
 export const hashtagSchema = z.object({ name: z.string(), count: z.number().int().nonnegative() });
 export const hashtagListOutput = z.object({ results: z.array(hashtagSchema) });
 
+/** At most this many files in one bulk action or one ZIP download. */
+export const MAX_BULK_FILES = 500;
+
+const bulkIds = z
+  .array(fileId)
+  .min(1)
+  .max(MAX_BULK_FILES)
+  .describe(`Files to act on (at most ${MAX_BULK_FILES}); all must be yours (admins: any file), else nothing changes`);
+
+/**
+ * POST /api/files/bulk/ and files.bulk: one action on many files, all or nothing. `add_hashtags` and
+ * `remove_hashtags` take `hashtags`; `set_expiry` takes `expires_at` (null removes the expiry).
+ */
+export const bulkFilesInput = z
+  .discriminatedUnion('action', [
+    z.object({ ids: bulkIds, action: z.enum(['delete', 'make_public', 'make_private']) }),
+    z.object({ ids: bulkIds, action: z.enum(['add_hashtags', 'remove_hashtags']), hashtags: hashtagsInput }),
+    z.object({ ids: bulkIds, action: z.literal('set_expiry'), expires_at: expiresAtInput }),
+  ])
+  .meta({ id: 'BulkFilesInput' });
+export const bulkFilesOutput = z
+  .object({ updated: z.number().int().nonnegative().describe('Files the action was applied to') })
+  .meta({ id: 'BulkFilesResult' });
+export const BULK_ACTIONS = [
+  'delete',
+  'add_hashtags',
+  'remove_hashtags',
+  'make_public',
+  'make_private',
+  'set_expiry',
+] as const satisfies readonly BulkFilesInput['action'][];
+
+/** POST /api/files/zip/: the same as GET with the ids in a JSON body (500 ids do not fit in every URL). */
+export const zipFilesBody = z.object({ ids: bulkIds });
+/** GET /api/files/zip/: your files by id, comma separated. */
+export const zipFilesQuery = z.object({
+  ids: z
+    .string()
+    .min(1)
+    .max(MAX_BULK_FILES * 40)
+    .describe(`File ids, comma separated (at most ${MAX_BULK_FILES})`),
+});
+/** GET /api/public/files/zip/: the public files of a hashtag. */
+export const publicZipQuery = z.object({
+  hashtag: z.string().min(1).max(100).describe(`A hashtag with at most ${MAX_BULK_FILES} public files`),
+});
+
 export type FileDto = z.infer<typeof fileSchema>;
 export type FileListItemDto = z.infer<typeof fileListItemSchema>;
 export type FileStats = z.infer<typeof fileStatsSchema>;
@@ -156,3 +203,6 @@ export type UpdateFileInput = z.infer<typeof updateFileInput>;
 export type HashtagDto = z.infer<typeof hashtagSchema>;
 export type PreviewLinks = z.infer<typeof previewLinksOutput>;
 export type UnlockedLink = z.infer<typeof unlockLinkOutput>;
+export type BulkFilesInput = z.infer<typeof bulkFilesInput>;
+export type BulkFilesOutput = z.infer<typeof bulkFilesOutput>;
+export type BulkAction = BulkFilesInput['action'];

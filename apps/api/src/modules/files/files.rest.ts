@@ -1,5 +1,7 @@
 import fastifyMultipart from '@fastify/multipart';
 import {
+  bulkFilesInput,
+  bulkFilesOutput,
   fileId,
   fileListOutput,
   fileSchema,
@@ -16,6 +18,7 @@ import type { AppDeps } from '../../deps.types.js';
 import { AppError, validationError } from '../../errors.js';
 import { errorResponses } from '../../http/openapi.js';
 import { optionalUser, requireUser } from '../../http/request.js';
+import { bulkFiles } from './files.bulk.js';
 import { getFile, getManagedFile, getPreviewLinks, listFiles } from './files.listing.js';
 import { changesOf, multipartBody, receiveMultipart } from './files.multipart.js';
 import { deleteFile, rotateLink, updateFile } from './files.service.js';
@@ -78,6 +81,24 @@ export const filesRest =
         const file = await getFile(deps, user, id, baseUrl());
         return reply.code(201).send(file);
       },
+    );
+
+    app.post(
+      '/files/bulk/',
+      {
+        schema: {
+          tags: ['files'],
+          summary: 'One action on many files (at most 500), all or nothing',
+          description:
+            'Every id must be yours (admins: any file), else 404 and nothing changes. `add_hashtags` and ' +
+            "`remove_hashtags` take `hashtags` (a #word of a file's description stays on it); `set_expiry` " +
+            'takes `expires_at` (future, or null to remove it).',
+          security,
+          body: bulkFilesInput,
+          response: { 200: bulkFilesOutput, ...errorResponses(400, 401, 404) },
+        },
+      },
+      async (req) => bulkFiles(deps, await requireUser(deps, req), req.body),
     );
 
     app.get(

@@ -1,4 +1,6 @@
 import {
+  bulkFilesInput,
+  bulkFilesOutput,
   detailOutput,
   fileIdInput,
   fileListOutput,
@@ -12,6 +14,7 @@ import {
 } from '@tagdrop/contracts';
 import { z } from 'zod';
 import { protectedProcedure, publicProcedure, router } from '../../trpc/init.js';
+import { bulkFiles } from './files.bulk.js';
 import { getFile, getPreviewLinks, getPublicFile, getSharedFile, listFiles } from './files.listing.js';
 import { deleteFile, rotateLink, updateFile } from './files.service.js';
 import { listHashtags } from './hashtags.service.js';
@@ -34,6 +37,11 @@ export const filesRouter = router({
     .input(fileIdInput)
     .output(detailOutput)
     .mutation(({ ctx, input }) => deleteFile(ctx.deps, ctx.user, input.id)),
+  /** One action on up to 500 files, all or nothing (REST: POST /api/files/bulk/). */
+  bulk: protectedProcedure
+    .input(bulkFilesInput)
+    .output(bulkFilesOutput)
+    .mutation(({ ctx, input }) => bulkFiles(ctx.deps, ctx.user, input)),
   previewLinks: protectedProcedure
     .input(fileIdInput)
     .output(previewLinksOutput)

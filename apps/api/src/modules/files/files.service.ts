@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { UpdateFileInput } from '@tagdrop/contracts';
+import type { Db, FileRow } from '@tagdrop/db';
 import { sql } from 'kysely';
 import { AppError } from '../../errors.js';
-import { audit } from '../../infra/audit.js';
+import { audit, auditMany } from '../../infra/audit.js';
 import type { AuthUser } from '../auth/auth.service.js';
 import { sanitizeFilename } from './filename.js';
-import { getFile, getManagedFile } from './files.listing.js';
+import { canManage } from './files.dto.js';
+import { getFile, getManagedFile, notFound } from './files.listing.js';
 import { setFileHashtags } from './files.queries.js';
 import type { FilesDeps } from './files.types.js';
 import { collectHashtags } from './hashtags.js';
@@ -90,22 +92,26 @@ export interface RemovedFile {
 }
 
 /**
- * Deletes file rows in one transaction: their hashtag links first (one statement, so the kept counts move in
- * one aggregated step instead of once per cascaded row), then the rows, then the finished tus uploads that
- * produced their bytes. Returns what was removed, for deleteFileBytes.
+ * Deletes file rows inside the caller's transaction: their hashtag links first (one statement, so the kept
+ * counts move in one aggregated step instead of once per cascaded row), then the rows, then the finished tus
+ * uploads that produced their bytes. Returns what was removed, for deleteFileBytes.
  */
+export async function removeFileRows(trx: Db, ids: string[]): Promise<RemovedFile[]> {
+  if (ids.length === 0) return [];
+  await sql`delete from file_hashtags where file_id = any(${ids}::uuid[])`.execute(trx);
+  const { rows } = await sql<RemovedFile>`
+    delete from files where id = any(${ids}::uuid[]) returning id, storage_key, thumbnail_key
+  `.execute(trx);
+  if (rows.length > 0) {
+    await sql`delete from uploads where id = any(${rows.map((r) => r.storage_key)}::text[])`.execute(trx);
+  }
+  return rows;
+}
+
+/** removeFileRows in a transaction of its own. */
 export async function deleteFileRows(deps: Pick<FilesDeps, 'db'>, ids: string[]): Promise<RemovedFile[]> {
   if (ids.length === 0) return [];
-  return deps.db.transaction().execute(async (trx) => {
-    await sql`delete from file_hashtags where file_id = any(${ids}::uuid[])`.execute(trx);
-    const { rows } = await sql<RemovedFile>`
-      delete from files where id = any(${ids}::uuid[]) returning id, storage_key, thumbnail_key
-    `.execute(trx);
-    if (rows.length > 0) {
-      await sql`delete from uploads where id = any(${rows.map((r) => r.storage_key)}::text[])`.execute(trx);
-    }
-    return rows;
-  });
+  return deps.db.transaction().execute((trx) => removeFileRows(trx, ids));
 }
 
 /** After deleteFileRows: the bytes, the thumbnails and the cached statistics. */
@@ -126,15 +132,53 @@ export async function deleteFiles(deps: Pick<FilesDeps, 'db' | 'storage' | 'stat
   return removed.map((r) => r.id);
 }
 
-export async function deleteFile(deps: FilesDeps, viewer: AuthUser, id: string) {
-  const file = await getManagedFile(deps, viewer, id);
-  await deleteFiles(deps, [id]);
-  await audit(deps.db, {
-    actorId: viewer.id,
-    action: 'file.deleted',
-    targetType: 'file',
-    targetId: id,
-    meta: { name: file.name, owner_id: file.owner_id },
+export type LockedFile = Pick<FileRow, 'id' | 'owner_id' | 'name' | 'description'>;
+
+/**
+ * Locks the rows of files the viewer manages (owner, or admin for any file), in id order (a fixed lock order),
+ * inside the caller's transaction. All or nothing: if any id is unknown or someone else's, 404 and the caller's
+ * transaction rolls back (which ids is not told: an id reveals nothing).
+ */
+export async function lockManagedFiles(trx: Db, viewer: AuthUser, ids: string[]): Promise<LockedFile[]> {
+  const rows = await trx
+    .selectFrom('files')
+    .select(['id', 'owner_id', 'name', 'description'])
+    .where(sql<boolean>`id = any(${ids}::uuid[])`)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  if (rows.length !== ids.length || !rows.every((f) => canManage(viewer, f))) {
+    if (ids.length === 1) throw notFound();
+    throw new AppError('not_found', 'Some of these files do not exist or are not yours; nothing was changed.');
+  }
+  return rows;
+}
+
+/**
+ * Deletes files the viewer manages, all or none (see lockManagedFiles): the rows and one audit entry per file in
+ * one transaction, then the bytes, thumbnails and cached statistics. Returns how many were deleted.
+ */
+export async function deleteManagedFiles(deps: FilesDeps, viewer: AuthUser, ids: string[]): Promise<number> {
+  const removed = await deps.db.transaction().execute(async (trx) => {
+    const files = await lockManagedFiles(trx, viewer, ids);
+    const rows = await removeFileRows(trx, ids);
+    await auditMany(
+      trx,
+      files.map((f) => ({
+        actorId: viewer.id,
+        action: 'file.deleted',
+        targetType: 'file',
+        targetId: f.id,
+        meta: { name: f.name, owner_id: f.owner_id },
+      })),
+    );
+    return rows;
   });
+  await deleteFileBytes(deps, removed);
+  return removed.length;
+}
+
+export async function deleteFile(deps: FilesDeps, viewer: AuthUser, id: string) {
+  await deleteManagedFiles(deps, viewer, [id]);
   return { detail: 'File deleted.' };
 }

@@ -1,0 +1,218 @@
+/**
+ * GET /api/files/zip/?ids=… and GET /api/public/files/zip/?hashtag=…: the archive opens with a real ZIP reader
+ * (yauzl, CRCs checked), its entries are the files' bytes (sha256), names are de-duplicated, each file counts
+ * one click, private and expired files stay out of the public archive, and limits answer a clear 400.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import yauzl from 'yauzl';
+import {
+  bearer,
+  createFile,
+  type ErrorBody,
+  type FileObject,
+  type Session,
+  sha256,
+  startFilesApp,
+  stopFilesApp,
+  type TestApp,
+} from './files-helpers.js';
+
+let app: TestApp;
+let ana: Session;
+let ben: Session;
+
+beforeAll(async () => {
+  app = await startFilesApp({ EXPIRY_INTERVAL: '1 hour' });
+  ana = await app.login('zip-ana@example.com');
+  ben = await app.login('zip-ben@example.com');
+}, 60_000);
+afterAll(() => stopFilesApp(app));
+
+interface Entry {
+  name: string;
+  size: number;
+  sha256: string;
+  /** 0: stored. */
+  method: number;
+}
+
+/** Every entry of an archive, read (and CRC-checked) by yauzl. */
+function readZip(buffer: Buffer): Promise<Entry[]> {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(buffer, { lazyEntries: true, strictFileNames: true }, (err, zip) => {
+      if (err || !zip) return reject(err);
+      const entries: Entry[] = [];
+      zip.on('error', reject);
+      zip.on('end', () => resolve(entries));
+      zip.on('entry', (entry: yauzl.Entry) => {
+        zip.openReadStream(entry, (e, stream) => {
+          if (e || !stream) return reject(e);
+          const hash = createHash('sha256');
+          stream.on('data', (c: Buffer) => hash.update(c));
+          stream.on('error', reject);
+          stream.on('end', () => {
+            entries.push({
+              name: entry.fileName,
+              size: entry.uncompressedSize,
+              sha256: hash.digest('hex'),
+              method: entry.compressionMethod,
+            });
+            zip.readEntry();
+          });
+        });
+      });
+      zip.readEntry();
+    });
+  });
+}
+
+async function fetchZip(path: string, token?: string) {
+  const res = await fetch(`${app.url}${path}`, { headers: token ? bearer(token) : {} });
+  const body = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, headers: res.headers, body };
+}
+const errorOf = (body: Buffer) => (JSON.parse(body.toString('utf8')) as ErrorBody).error;
+
+const clicksOf = async (id: string) =>
+  (await app.api<FileObject>('GET', `/api/files/${id}/`, { token: ana.access })).body.stats.clicks;
+/** Clicks are counted after the response: wait until they arrive. */
+async function settledClicks(id: string, expected: number) {
+  for (let i = 0; i < 100 && (await clicksOf(id)) < expected; i++) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 150));
+  return clicksOf(id);
+}
+
+describe('ZIP of your files', () => {
+  it('holds each file’s bytes under a de-duplicated name, stored, with a length and an attachment name', async () => {
+    const contents = [randomBytes(70_000), Buffer.from('hello'), randomBytes(1024), Buffer.alloc(0)];
+    const created = [
+      await createFile(app, ana.access, contents[0] as Buffer, {}, 'photo.jpg'),
+      await createFile(app, ana.access, contents[1] as Buffer, {}, 'a.txt'),
+      await createFile(app, ana.access, contents[2] as Buffer, {}, 'A.txt'),
+      await createFile(app, ana.access, contents[3] as Buffer, {}, 'a.txt'),
+    ];
+    const ids = created.map((f) => f.id);
+    const res = await fetchZip(`/api/files/zip/?ids=${ids.join(',')}`, ana.access);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/zip');
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="?tagdrop-4-files\.zip"?$/);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(Number(res.headers.get('content-length'))).toBe(res.body.length);
+
+    const entries = await readZip(res.body);
+    const byName = new Map(entries.map((e) => [e.name, e]));
+    expect([...byName.keys()].sort()).toEqual(['A (1).txt', 'a (2).txt', 'a.txt', 'photo.jpg'].sort());
+    expect(entries.every((e) => e.method === 0)).toBe(true);
+    // Names follow the files newest first: the last upload (empty a.txt) keeps the plain name.
+    const expected = [...created].reverse().map((f, i) => ({ sha: sha256(contents[3 - i] as Buffer), size: f.size }));
+    expect(entries.map((e) => ({ sha: e.sha256, size: e.size }))).toEqual(expected);
+    expect(byName.get('a.txt')?.size).toBe(0);
+    expect(byName.get('photo.jpg')?.sha256).toBe(created[0]?.sha256);
+  });
+
+  it('counts one click per file', async () => {
+    const a = await createFile(app, ana.access, 'one', {}, 'one.txt');
+    const b = await createFile(app, ana.access, 'two', {}, 'two.txt');
+    expect((await fetchZip(`/api/files/zip/?ids=${a.id},${b.id},${a.id}`, ana.access)).status).toBe(200);
+    expect(await settledClicks(a.id, 1)).toBe(1);
+    expect(await settledClicks(b.id, 1)).toBe(1);
+    // The same archive through POST (ids in a JSON body).
+    const post = await fetch(`${app.url}/api/files/zip/`, {
+      method: 'POST',
+      headers: { ...bearer(ana.access), 'content-type': 'application/json' },
+      body: JSON.stringify({ ids: [a.id, b.id] }),
+    });
+    expect(post.status).toBe(200);
+    const entries = await readZip(Buffer.from(await post.arrayBuffer()));
+    expect(entries.map((e) => e.name).sort()).toEqual(['one.txt', 'two.txt']);
+    expect(await settledClicks(a.id, 2)).toBe(2);
+  });
+
+  it('refuses someone else’s file (404), no login (401), no ids, bad ids or more than 500 (400)', async () => {
+    const mine = await createFile(app, ana.access, 'mine');
+    const theirs = await createFile(app, ben.access, 'theirs');
+    const other = await fetchZip(`/api/files/zip/?ids=${mine.id},${theirs.id}`, ana.access);
+    expect(other.status).toBe(404);
+    expect(errorOf(other.body).code).toBe('not_found');
+    expect((await fetchZip(`/api/files/zip/?ids=${mine.id}`)).status).toBe(401);
+    expect((await fetchZip('/api/files/zip/?ids=', ana.access)).status).toBe(400);
+    expect((await fetchZip('/api/files/zip/', ana.access)).status).toBe(400);
+    expect((await fetchZip('/api/files/zip/?ids=nope', ana.access)).status).toBe(400);
+    const ids = Array.from({ length: 501 }, () => randomUUID());
+    // 300 ids fit in a URL (unknown ones: 404); 501 (too long for a URL) are refused with a clear 400 in a body.
+    expect((await fetchZip(`/api/files/zip/?ids=${ids.slice(0, 300).join(',')}`, ana.access)).status).toBe(404);
+    const body = await fetch(`${app.url}/api/files/zip/`, {
+      method: 'POST',
+      headers: { ...bearer(ana.access), 'content-type': 'application/json' },
+      body: JSON.stringify({ ids }),
+    });
+    expect(body.status).toBe(400);
+    expect(((await body.json()) as ErrorBody).error).toMatchObject({
+      code: 'validation_error',
+      fields: { ids: [expect.stringMatching(/500/)] },
+    });
+  });
+
+  it('is cut off, never whole-looking, when the storage fails mid-way', async () => {
+    const a = await createFile(app, ana.access, randomBytes(5000), {}, 'a.bin');
+    const b = await createFile(app, ana.access, randomBytes(5000), {}, 'b.bin');
+    const row = await app.deps.db
+      .selectFrom('files')
+      .select('storage_key')
+      .where('id', '=', a.id)
+      .executeTakeFirstOrThrow();
+    await app.deps.storage.delete(row.storage_key);
+    const res = await fetch(`${app.url}/api/files/zip/?ids=${a.id},${b.id}`, { headers: bearer(ana.access) });
+    const outcome = await res.arrayBuffer().then(
+      (buf) =>
+        readZip(Buffer.from(buf)).then(
+          () => 'whole',
+          () => 'unreadable',
+        ),
+      () => 'aborted',
+    );
+    expect(outcome).not.toBe('whole');
+  });
+});
+
+describe('ZIP of a hashtag’s public files', () => {
+  it('holds the public, unexpired ones only, and counts their clicks', async () => {
+    const tag = `zip${randomBytes(3).toString('hex')}`;
+    const pub1 = await createFile(app, ana.access, 'public one', { hashtags: tag, is_public: 'true' }, 'p.txt');
+    const pub2 = await createFile(app, ben.access, 'public two', { hashtags: tag, is_public: 'true' }, 'p.txt');
+    const priv = await createFile(app, ana.access, 'private', { hashtags: tag, is_public: 'false' }, 'secret.txt');
+    const soon = await createFile(app, ana.access, 'expired', { hashtags: tag, is_public: 'true' }, 'old.txt');
+    await app.deps.db
+      .updateTable('files')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', soon.id)
+      .execute();
+
+    const res = await fetchZip(`/api/public/files/zip/?hashtag=%23${tag.toUpperCase()}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="?${tag}\\.zip"?$`));
+    const entries = await readZip(res.body);
+    expect(entries.map((e) => e.name).sort()).toEqual(['p (1).txt', 'p.txt']);
+    expect(entries.map((e) => e.sha256).sort()).toEqual([pub1.sha256, pub2.sha256].sort());
+    expect(await settledClicks(pub1.id, 1)).toBe(1);
+    expect(await settledClicks(priv.id, 0)).toBe(0);
+  });
+
+  it('takes a download from limited files and leaves out those with none left', async () => {
+    const tag = `lim${randomBytes(3).toString('hex')}`;
+    const free = await createFile(app, ana.access, 'free', { hashtags: tag, is_public: 'true' }, 'free.txt');
+    const once = await createFile(app, ana.access, 'once', { hashtags: tag, is_public: 'true' }, 'once.txt');
+    await app.api('PATCH', `/api/files/${once.id}/`, { token: ana.access, body: { max_downloads: 1 } });
+    const first = await readZip((await fetchZip(`/api/public/files/zip/?hashtag=${tag}`)).body);
+    expect(first.map((e) => e.name).sort()).toEqual(['free.txt', 'once.txt']);
+    const second = await readZip((await fetchZip(`/api/public/files/zip/?hashtag=${tag}`)).body);
+    expect(second.map((e) => e.sha256)).toEqual([free.sha256]);
+  });
+
+  it('answers 404 for a hashtag without public files and 400 without a hashtag', async () => {
+    const none = await fetchZip(`/api/public/files/zip/?hashtag=nothing${randomBytes(3).toString('hex')}`);
+    expect(none.status).toBe(404);
+    expect((await fetchZip('/api/public/files/zip/')).status).toBe(400);
+  });
+});
