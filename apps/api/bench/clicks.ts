@@ -28,7 +28,11 @@ export async function benchClicks(options: { seconds?: number; rounds?: number; 
     const url = `${app.url}/f/${id}`;
 
     const counting: StatsService = app.deps.stats;
-    const notCounting: StatsService = { ...counting, recordClick() {} };
+    const notCounting: StatsService = {
+      ...counting,
+      recordClick() {},
+      clickIfCurrent: (id, token) => counting.clickIfCurrent(id, token, null),
+    };
     app.deps.stats = notCounting;
     await load(url, 1, concurrency); // warm-up
     const rate = { on: [] as number[], off: [] as number[] };

@@ -30,11 +30,15 @@ export interface ApiProcess {
   stop(): Promise<void>;
 }
 
-/** `nodeArgs` default to BENCH_API_NODE_ARGS (space separated), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+/**
+ * `nodeArgs` default to BENCH_API_NODE_ARGS (space separated), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`; `dir`
+ * is the API's folder (another checkout's apps/api measures its code against the same data: before → after).
+ */
 export async function startApiProcess(
   app: TestApp,
   env: Record<string, string> = {},
   nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  dir = apiDir,
 ): Promise<ApiProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -62,7 +66,7 @@ export async function startApiProcess(
   };
   // `node --import tsx` is what the tsx CLI of `npm start` runs, minus its wrapper process: the pid is the API's.
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
-    cwd: apiDir,
+    cwd: dir,
     env: childEnv,
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -1,3 +1,4 @@
+import type { FileRow } from '@tagdrop/db';
 import { create as contentDisposition } from 'content-disposition';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../deps.types.js';
@@ -5,7 +6,9 @@ import { AppError, toErrorBody } from '../errors.js';
 import { exhausted, takeDownload } from '../modules/files/link-rules.js';
 import { createAccel } from './accel.js';
 import { type Reached, reachById, reachByToken } from './access.js';
+import { fileMetaCache } from './file-cache.js';
 import { createRedirect } from './presigned.js';
+import { parseRange, startsDownload } from './range.js';
 import { matchesIfNoneMatch, PDF_VIEW_CSP, sendError, USER_CONTENT_CSP, unavailable } from './respond.js';
 import { smallFileCache } from './small-files.js';
 import { registerThumbnails } from './thumbnails.js';
@@ -31,24 +34,26 @@ const INLINE_TYPES = new Set([
   'text/plain',
 ]);
 
-type Range = { start: number; end: number };
-
-/** A single `bytes=` range; null = serve everything (absent, multiple ranges, or not bytes); 'invalid' = 416. */
-export function parseRange(header: string | undefined, size: number): Range | null | 'invalid' {
-  if (!header) return null;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match) return header.includes(',') || !header.startsWith('bytes=') ? null : 'invalid';
-  const [, a, b] = match;
-  if (a === '' && b === '') return 'invalid';
-  if (a === '') {
-    const suffix = Number(b);
-    if (suffix === 0 || size === 0) return 'invalid';
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(a);
-  const end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
-  if (start >= size || end < start) return 'invalid';
-  return { start, end };
+/** The headers of a file's content, computed once per row object (a cached row serves many requests). */
+const headersOf = new WeakMap<FileRow, Record<string, string>>();
+function contentHeaders(file: FileRow, view: boolean): Record<string, string> {
+  const memo = view ? undefined : headersOf.get(file);
+  if (memo) return memo;
+  const mime = file.mime_type || 'application/octet-stream';
+  const headers: Record<string, string> = {
+    'content-type': mime === 'text/plain' ? 'text/plain; charset=utf-8' : mime,
+    'content-disposition': contentDisposition(file.name, { type: INLINE_TYPES.has(mime) ? 'inline' : 'attachment' }),
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': view ? PDF_VIEW_CSP : USER_CONTENT_CSP,
+    ...(view ? { 'x-frame-options': 'SAMEORIGIN' } : {}),
+    'cross-origin-resource-policy': 'same-origin',
+    'accept-ranges': 'bytes',
+    'last-modified': file.updated_at.toUTCString(),
+    'cache-control': file.is_public ? 'public, no-cache' : 'private, no-cache',
+    ...(file.sha256 ? { etag: `"${file.sha256}"` } : {}),
+  };
+  if (!view) headersOf.set(file, headers);
+  return headers;
 }
 
 /**
@@ -58,6 +63,7 @@ export function parseRange(header: string | undefined, size: number): Range | nu
  */
 export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const smallFiles = smallFileCache(deps.storage);
+  const rows = fileMetaCache(deps.stats);
   const accel = createAccel(deps.config, deps.storage);
   const redirect = createRedirect(deps.config, deps.storage);
   async function serve(
@@ -77,32 +83,19 @@ export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Pr
     }
     const range = parseRange(req.headers.range, size);
     const isGet = req.method === 'GET';
-    const startsDownload = isGet && (range === null || (range !== 'invalid' && range.start === 0));
+    const starts = startsDownload(req.method, range);
     // A limited file: every download that starts at byte 0 (by anyone but its owner) takes one of its downloads,
     // atomically; when none is left the answer is 410 and no byte goes out.
-    if (startsDownload && file.max_downloads !== null && !reached.privileged) {
+    if (starts && file.max_downloads !== null && !reached.privileged) {
       if (!(await takeDownload(deps.db, file.id))) return sendError(reply, exhausted());
     }
-    const disposition = INLINE_TYPES.has(mime) ? 'inline' : 'attachment';
-    const contentType = mime === 'text/plain' ? 'text/plain; charset=utf-8' : mime;
-    const dispositionHeader = contentDisposition(file.name, { type: disposition });
-    reply.headers({
-      'content-type': contentType,
-      'content-disposition': dispositionHeader,
-      'x-content-type-options': 'nosniff',
-      'content-security-policy': options.view ? PDF_VIEW_CSP : USER_CONTENT_CSP,
-      ...(options.view ? { 'x-frame-options': 'SAMEORIGIN' } : {}),
-      'cross-origin-resource-policy': 'same-origin',
-      'accept-ranges': 'bytes',
-      'last-modified': file.updated_at.toUTCString(),
-      'cache-control': file.is_public ? 'public, no-cache' : 'private, no-cache',
-      ...(etag ? { etag } : {}),
-    });
+    const content = contentHeaders(file, Boolean(options.view));
+    reply.headers(content);
 
     // A click: a GET that starts at the first byte (a plain GET, or a Range from 0), unless the owner is looking
     // at their own file through a preview grant.
     const counts = reached.grant !== 'preview';
-    if (counts && startsDownload) {
+    if (counts && starts && !reached.counted) {
       deps.stats.recordClick({ fileId: file.id, ip: req.ip, userAgent: req.headers['user-agent'], at: new Date() });
     }
     if (etag && matchesIfNoneMatch(req.headers['if-none-match'], etag)) return reply.code(304).send();
@@ -117,7 +110,10 @@ export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Pr
     if (accel) return accel(reply, file.storage_key);
     // The object store sends the bytes (a GET only: HEAD is answered here).
     if (redirect && isGet) {
-      return redirect(reply, file.storage_key, { contentType, contentDisposition: dispositionHeader });
+      return redirect(reply, file.storage_key, {
+        contentType: content['content-type'] as string,
+        contentDisposition: content['content-disposition'] as string,
+      });
     }
     const headers: Record<string, string> = {};
     let status = 200;
@@ -146,7 +142,7 @@ export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Pr
     method: methods,
     url: '/f/:id',
     ...opts,
-    handler: async (req, reply) => serve(req, reply, await reachById(deps, req, contentScopes)),
+    handler: async (req, reply) => serve(req, reply, await reachById(deps, req, contentScopes, rows)),
   });
   app.route({
     method: methods,

@@ -316,7 +316,7 @@ export async function listAllHashtags(
  * Deletes a hashtag: it disappears from every file (the links go with it). A #word still written in a file's
  * description comes back only if that description is edited again.
  */
-export async function deleteHashtag(deps: Pick<AppDeps, 'db'>, actor: Actor, rawName: string) {
+export async function deleteHashtag(deps: Pick<AppDeps, 'db' | 'stats'>, actor: Actor, rawName: string) {
   const name = normalizeHashtag(rawName);
   const result = await deps.db.transaction().execute(async (trx) => {
     const tag = await trx.selectFrom('hashtags').select('id').where('name', '=', name).forUpdate().executeTakeFirst();
@@ -346,9 +346,11 @@ export async function deleteHashtag(deps: Pick<AppDeps, 'db'>, actor: Actor, raw
       meta: { files: unlinked.length },
       ip: actor.ip ?? null,
     });
-    return { name, unlinked: unlinked.length };
+    return { name, unlinked: unlinked.length, ids: unlinked.map((u) => u.file_id) };
   });
-  return result;
+  // Their rows changed (hashtags, updated_at): cached download rows of them stop being served.
+  await deps.stats.dropTokens(result.ids);
+  return { name: result.name, unlinked: result.unlinked };
 }
 
 /** How big the instance is right now. */

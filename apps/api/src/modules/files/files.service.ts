@@ -64,6 +64,8 @@ export async function updateFile(
       .execute();
     if (hashtagsChanged) await setFileHashtags(trx, id, hashtags);
   });
+  // Every instance's cached row of this file (downloads/file-cache.ts) stops being served at once.
+  await deps.stats.dropTokens([id]);
   await audit(deps.db, {
     actorId: viewer.id,
     action: 'file.updated',
@@ -81,6 +83,7 @@ export async function rotateLink(deps: FilesDeps, viewer: AuthUser, id: string, 
     .set({ share_token: newShareToken(), updated_at: new Date() })
     .where('id', '=', id)
     .execute();
+  await deps.stats.dropTokens([id]);
   await audit(deps.db, { actorId: viewer.id, action: 'file.link_rotated', targetType: 'file', targetId: id });
   return getFile(deps, viewer, id, baseUrl);
 }

@@ -186,6 +186,8 @@ export async function commitContentIn(deps: CommitDeps, trx: Db, args: CommitArg
     return {
       fileId: replacedId,
       async afterCommit() {
+        // Cached rows of the old content stop being served (downloads/file-cache.ts) before its bytes go.
+        await deps.stats.dropTokens([replacedId]);
         // The old bytes and the old content's thumbnail; the new content gets its own.
         await Promise.all([old.storage_key, old.thumbnail_key ?? []].flat().map((k) => deps.storage.delete(k)));
         await queueThumbnail(deps, replacedId, key, inspected.mimeType);

@@ -71,8 +71,17 @@ export interface LiveStore {
   take(fileIds: string[], batch: string): Promise<(TakenCounts | null)[]>;
   /** After the counts are in PostgreSQL: drops inflight, bumps versions, leaves the flushing set. */
   settle(fileIds: string[], missing: string[]): Promise<void>;
-  /** Drops everything live about these files (they were deleted). */
+  /** Drops everything live about these files (they were deleted), their metadata tokens included. */
   forget(fileIds: string[]): Promise<void>;
+  /**
+   * Download metadata tokens (downloads/file-cache.ts): the file's current token, set to `fresh` (for
+   * `ttlSeconds`) when it has none. A change to the file drops it (dropTokens), so a row read after its token
+   * is current exactly while that token is; an absent token never matches a cached one.
+   */
+  metaToken(fileId: string, fresh: string, ttlSeconds: number): Promise<string>;
+  /** If the file's token is still `token`: records `click` (when given) and answers true; else false, nothing done. */
+  recordIfCurrent(fileId: string, token: string, click: LiveClick | null): Promise<boolean>;
+  dropTokens(fileIds: string[]): Promise<void>;
 }
 
 export const DAY_MS = 86_400_000;

@@ -16,6 +16,7 @@ const MAX_VISITORS = 100_000;
 /** The in-process twin of the Redis store (REDIS_URL unset): same rules, one process only. */
 export function memoryLiveStore(): LiveStore {
   const files = new Map<string, FileLive>();
+  const tokens = new Map<string, { token: string; expiresAt: number }>();
   let dirty = new Set<string>();
   let flushing = new Set<string>();
   const get = (id: string) => {
@@ -38,25 +39,32 @@ export function memoryLiveStore(): LiveStore {
     if (set.size < MAX_VISITORS) set.add(v);
   };
 
+  const record: LiveStore['record'] = async ({ fileId, day, visitor, atMs }) => {
+    const f = get(fileId);
+    f.pending.set(day, (f.pending.get(day) ?? 0) + 1);
+    dirty.add(fileId);
+    add(f.visitors, visitor);
+    let dayed = f.dayVisitors.get(day);
+    if (!dayed) {
+      dayed = new Set();
+      f.dayVisitors.set(day, dayed);
+      const oldest = dayOf(atMs - DAY_SET_TTL_SECONDS * 1000);
+      for (const d of f.dayVisitors.keys()) if (d < oldest) f.dayVisitors.delete(d);
+    }
+    add(dayed, visitor);
+    f.lastClickMs = atMs;
+  };
+  const currentToken = (id: string) => {
+    const t = tokens.get(id);
+    if (t && t.expiresAt <= Date.now()) tokens.delete(id);
+    return t && t.expiresAt > Date.now() ? t.token : null;
+  };
+
   return {
     kind: 'memory',
     available: () => true,
     whenAvailable: async () => true,
-    async record({ fileId, day, visitor, atMs }) {
-      const f = get(fileId);
-      f.pending.set(day, (f.pending.get(day) ?? 0) + 1);
-      dirty.add(fileId);
-      add(f.visitors, visitor);
-      let dayed = f.dayVisitors.get(day);
-      if (!dayed) {
-        dayed = new Set();
-        f.dayVisitors.set(day, dayed);
-        const oldest = dayOf(atMs - DAY_SET_TTL_SECONDS * 1000);
-        for (const d of f.dayVisitors.keys()) if (d < oldest) f.dayVisitors.delete(d);
-      }
-      add(dayed, visitor);
-      f.lastClickMs = atMs;
-    },
+    record,
     async read(ids, kind) {
       const now = Date.now();
       return ids.map((id) => {
@@ -135,7 +143,22 @@ export function memoryLiveStore(): LiveStore {
       for (const id of ids) {
         files.delete(id);
         dirty.delete(id);
+        tokens.delete(id);
       }
+    },
+    async metaToken(id, fresh, ttlSeconds) {
+      const current = currentToken(id);
+      if (current) return current;
+      tokens.set(id, { token: fresh, expiresAt: Date.now() + ttlSeconds * 1000 });
+      return fresh;
+    },
+    async recordIfCurrent(id, token, click) {
+      if (currentToken(id) !== token) return false;
+      if (click) await record(click);
+      return true;
+    },
+    async dropTokens(ids) {
+      for (const id of ids) tokens.delete(id);
     },
   };
 }

@@ -3,6 +3,7 @@ import {
   type CacheKind,
   DAY_SET_TTL_SECONDS,
   dayCounts,
+  dayOf,
   type LiveState,
   type LiveStore,
   type TakenCounts,
@@ -66,6 +67,31 @@ end
 return out
 `;
 
+/**
+ * A download served from an instance's cached row (downloads/file-cache.ts): if the file's metadata token is
+ * still the one the row was read under, the click (when ARGV[2] is '1', as RECORD) and 1; else 0, nothing done.
+ * KEYS: token, pending, dirty, unique, dayUnique, last. ARGV: token, count, day, fileId, visitor, dayTtl, atMs.
+ */
+const RECORD_IF_CURRENT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '1' then
+  redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+  redis.call('SADD', KEYS[3], ARGV[4])
+  redis.call('PFADD', KEYS[4], ARGV[5])
+  if redis.call('PFADD', KEYS[5], ARGV[5]) == 1 then redis.call('EXPIRE', KEYS[5], ARGV[6]) end
+  redis.call('SET', KEYS[6], ARGV[7])
+end
+return 1
+`;
+
+/** The file's metadata token, set to ARGV[1] for ARGV[2] seconds when it has none. KEYS: token. */
+const META_TOKEN = `
+local t = redis.call('GET', KEYS[1])
+if t then return t end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return ARGV[1]
+`;
+
 const OPEN_FLUSH = `
 if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('RENAME', KEYS[2], KEYS[1])
@@ -100,6 +126,8 @@ type ClickClient = RedisClient & {
   tagdropClick(
     ...args: [string, string, string, string, string, string, string, string, string, string]
   ): Promise<number>;
+  tagdropClickIfCurrent(...args: string[]): Promise<number>;
+  tagdropMetaToken(key: string, fresh: string, ttl: string): Promise<string>;
   tagdropRead(numKeys: number, ...keys: string[]): Promise<[string[], string[], string, number, string, string][]>;
 };
 
@@ -149,6 +177,10 @@ export function redisLiveStore(client: RedisClient, rootPrefix: string): LiveSto
   const clicks = client as ClickClient;
   if (typeof clicks.tagdropClick !== 'function') client.defineCommand('tagdropClick', { numberOfKeys: 5, lua: RECORD });
   if (typeof clicks.tagdropRead !== 'function') client.defineCommand('tagdropRead', { lua: READ });
+  if (typeof clicks.tagdropClickIfCurrent !== 'function') {
+    client.defineCommand('tagdropClickIfCurrent', { numberOfKeys: 6, lua: RECORD_IF_CURRENT });
+    client.defineCommand('tagdropMetaToken', { numberOfKeys: 1, lua: META_TOKEN });
+  }
   const tag = (shard: number) => `${rootPrefix}{stats:${shard}}:`;
   const at = (id: string) => tag(shardOf(id));
   const k = {
@@ -159,6 +191,7 @@ export function redisLiveStore(client: RedisClient, rootPrefix: string): LiveSto
     dayUnique: (id: string, day: string) => `${at(id)}u:${id}:${day}`,
     cache: (id: string, kind: CacheKind) => `${at(id)}${kind === 'detail' ? 'c' : 'ct'}:${id}`,
     version: (id: string) => `${at(id)}v:${id}`,
+    meta: (id: string) => `${at(id)}m:${id}`,
     dirty: (shard: number) => `${tag(shard)}dirty`,
     flushing: (shard: number) => `${tag(shard)}flushing`,
   };
@@ -310,11 +343,29 @@ export function redisLiveStore(client: RedisClient, rootPrefix: string): LiveSto
           k.cache(id, 'detail'),
           k.cache(id, 'totals'),
           k.version(id),
+          k.meta(id),
         ]);
         const pipe = client.pipeline();
         for (let i = 0; i < keys.length; i += 1000) pipe.unlink(...keys.slice(i, i + 1000));
         pipe.srem(k.dirty(shard), ...group);
         values(await pipe.exec());
+        return group;
+      });
+    },
+    metaToken: (id, fresh, ttlSeconds) => clicks.tagdropMetaToken(k.meta(id), fresh, String(ttlSeconds)),
+    async recordIfCurrent(id, token, click) {
+      // Six keys of the file's slot either way (a script names every key it may touch).
+      const day = click?.day ?? dayOf(Date.now());
+      const keys = [k.meta(id), k.pending(id), k.dirty(shardOf(id)), k.unique(id), k.dayUnique(id, day), k.last(id)];
+      const args = click
+        ? ['1', day, id, click.visitor, String(DAY_SET_TTL_SECONDS), String(click.atMs)]
+        : ['0', '', '', '', '', ''];
+      return (await clicks.tagdropClickIfCurrent(...keys, token, ...args)) === 1;
+    },
+    async dropTokens(ids) {
+      if (ids.length === 0) return;
+      await perShard(ids, async (_shard, group) => {
+        await client.unlink(...group.map(k.meta));
         return group;
       });
     },

@@ -10,7 +10,7 @@ import { memoryLiveStore } from './memory-store.js';
 import { redisLiveStore } from './redis-store.js';
 import { clickCountFailures, clicksFlushed, clicksRecorded } from './stats.metrics.js';
 import { applyBatch, emptyHistory, type History, loadHistories, pruneApplied } from './stats.queries.js';
-import type { StatsService } from './stats.types.js';
+import type { ClickEvent, StatsService } from './stats.types.js';
 
 export interface StatsDeps {
   db: Db;
@@ -24,6 +24,8 @@ const WINDOW_DAYS = 30;
 const FLUSH_CHUNK = 500;
 /** How long a statistics read may wait for Redis before the page is served from PostgreSQL alone. */
 const READ_TIMEOUT_MS = 1_000;
+/** How long a download metadata token lives unused-or-not (a cached row under it is re-read after that). */
+const META_TOKEN_TTL_SECONDS = 3_600;
 
 const withTimeout = <T>(promise: Promise<T>, ms: number) =>
   new Promise<T>((resolve, reject) => {
@@ -54,7 +56,7 @@ export function createStatsService(deps: StatsDeps, options: { store?: LiveStore
   // At most one log line per 10 s while the live store is failing, with how many failures it stands for.
   let lastLogged = 0;
   let suppressed = 0;
-  const failed = (operation: 'record' | 'read' | 'forget', err: unknown) => {
+  const failed = (operation: 'record' | 'read' | 'forget' | 'token', err: unknown) => {
     clickCountFailures.inc({ operation });
     const now = Date.now();
     if (now - lastLogged < 10_000) {
@@ -71,6 +73,10 @@ export function createStatsService(deps: StatsDeps, options: { store?: LiveStore
 
   const visitorOf = (ip: string, ua: string | undefined) =>
     hmacHex(deps.keys.visitor, `${ip}\n${ua ?? ''}`).slice(0, 32);
+  const liveClick = (event: ClickEvent) => {
+    const atMs = event.at.getTime();
+    return { fileId: event.fileId, day: dayOf(atMs), visitor: visitorOf(event.ip, event.userAgent), atMs };
+  };
 
   const parseCached = (live: LiveState): History | null => {
     if (!live.cached || live.inflight) return null;
@@ -195,13 +201,10 @@ export function createStatsService(deps: StatsDeps, options: { store?: LiveStore
           failed('record', new Error('not connected'));
           return;
         }
-        const atMs = event.at.getTime();
-        store
-          .record({ fileId: event.fileId, day: dayOf(atMs), visitor: visitorOf(event.ip, event.userAgent), atMs })
-          .then(
-            () => clicksRecorded.inc(),
-            (err) => failed('record', err),
-          );
+        store.record(liveClick(event)).then(
+          () => clicksRecorded.inc(),
+          (err) => failed('record', err),
+        );
       } catch (err) {
         failed('record', err);
       }
@@ -227,6 +230,44 @@ export function createStatsService(deps: StatsDeps, options: { store?: LiveStore
       } catch (err) {
         // The rows are gone (history cascades); leftover live keys are dropped by the next flush or expire.
         failed('forget', err);
+      }
+    },
+
+    async metaToken(fileId) {
+      if (!store.available()) return null;
+      try {
+        return await withTimeout(store.metaToken(fileId, randomUUID(), META_TOKEN_TTL_SECONDS), READ_TIMEOUT_MS);
+      } catch (err) {
+        failed('token', err);
+        return null;
+      }
+    },
+
+    async clickIfCurrent(fileId, token, event) {
+      if (!store.available()) return false;
+      try {
+        const current = await withTimeout(
+          store.recordIfCurrent(fileId, token, event ? liveClick(event) : null),
+          READ_TIMEOUT_MS,
+        );
+        if (current && event) clicksRecorded.inc();
+        return current;
+      } catch (err) {
+        // Answered as stale: the caller reads the row and counts the click itself (a reply lost after the
+        // script ran would count that click twice; a timeout of a live Redis is rare).
+        failed('token', err);
+        return false;
+      }
+    },
+
+    async dropTokens(fileIds) {
+      if (fileIds.length === 0) return;
+      try {
+        if (!store.available()) throw new Error('not connected');
+        await store.dropTokens(fileIds);
+      } catch (err) {
+        // Other instances keep serving the old row for at most the cache's lifetime (downloads/file-cache.ts).
+        failed('token', err);
       }
     },
 

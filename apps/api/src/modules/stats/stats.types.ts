@@ -23,8 +23,20 @@ export interface StatsService {
   summaries(fileIds: string[]): Promise<Map<string, FileDetailStats>>;
   /** Totals only, for list items: one Redis round trip for the whole page while the totals are cached. */
   totals(fileIds: string[]): Promise<Map<string, FileStats>>;
-  /** Drops the cached statistics of deleted files. */
+  /** Drops the cached statistics (and download metadata tokens) of deleted files. */
   forget(fileIds: string[]): Promise<void>;
+  /**
+   * Download metadata tokens (downloads/file-cache.ts): the file's current token (created when it has none),
+   * read before its row; null while the live store is unavailable (no caching then).
+   */
+  metaToken(fileId: string): Promise<string | null>;
+  /**
+   * In one round trip: whether `token` is still the file's token and, if so, the click counted (when given).
+   * False when stale or the live store fails: nothing was counted, the caller reads the row.
+   */
+  clickIfCurrent(fileId: string, token: string, event: ClickEvent | null): Promise<boolean>;
+  /** After a change to these files' rows committed: every instance's cached rows of them stop matching at once. */
+  dropTokens(fileIds: string[]): Promise<void>;
   /**
    * Moves the pending counters into PostgreSQL (job flush-click-stats). Idempotent: a crash at any point
    * neither loses nor double-counts a click; the next run finishes the work. `touch` is called between chunks.
