@@ -276,6 +276,14 @@ export function responseText(
   });
 }
 
+/** The headers of a tus PATCH sending bytes from `offset`. */
+export const patchHeaders = (token: string, offset: number) => ({
+  authorization: `Bearer ${token}`,
+  'tus-resumable': '1.0.0',
+  'upload-offset': String(offset),
+  'content-type': 'application/offset+octet-stream',
+});
+
 /**
  * A tus PATCH whose body follows its headers `delayMs` later: two of them sent at once both pass the header
  * checks before either writes a byte (the race of two clients on one upload). Resolves with the status.
@@ -284,13 +292,7 @@ export function latePatch(url: string, token: string, offset: number, body: Buff
   return new Promise<number>((resolve, reject) => {
     const req = httpRequest(url, {
       method: 'PATCH',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'tus-resumable': '1.0.0',
-        'upload-offset': String(offset),
-        'content-type': 'application/offset+octet-stream',
-        'content-length': String(body.length),
-      },
+      headers: { ...patchHeaders(token, offset), 'content-length': String(body.length) },
     });
     req.on('response', (res) => {
       res.resume();

@@ -12,6 +12,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedis, type RedisHandle } from '../src/infra/redis.js';
 import { Deployment } from './deployment-helpers.js';
+import { patchHeaders } from './files-helpers.js';
 import { REDIS_URL } from './harness.js';
 import { freePort } from './process-helpers.js';
 
@@ -51,16 +52,7 @@ async function createUpload(url: string, token: string, length: number, name: st
 }
 
 const patch = (uploadUrl: string, token: string, offset: number, body: Buffer<ArrayBuffer>) =>
-  fetch(uploadUrl, {
-    method: 'PATCH',
-    headers: {
-      authorization: `Bearer ${token}`,
-      'tus-resumable': '1.0.0',
-      'upload-offset': String(offset),
-      'content-type': 'application/offset+octet-stream',
-    },
-    body,
-  });
+  fetch(uploadUrl, { method: 'PATCH', headers: patchHeaders(token, offset), body });
 
 /** A PATCH that sends `body` 64 KiB every 100 ms and stops sending once the server has answered. */
 function slowPatch(uploadUrl: string, token: string, body: Buffer) {
@@ -69,13 +61,7 @@ function slowPatch(uploadUrl: string, token: string, body: Buffer) {
     let sent = 0;
     const req = httpRequest(uploadUrl, {
       method: 'PATCH',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'tus-resumable': '1.0.0',
-        'upload-offset': '0',
-        'content-type': 'application/offset+octet-stream',
-        'content-length': String(body.length),
-      },
+      headers: { ...patchHeaders(token, 0), 'content-length': String(body.length) },
     });
     req.on('response', (res) => {
       answered = true;
@@ -166,6 +152,8 @@ describe('graceful shutdown', () => {
     expect(exit).toEqual({ code: 0, signal: null });
     expect(exitedAfterMs).toBeLessThan(SHUTDOWN_TIMEOUT_SECONDS * 1000);
     expect(api.proc.output()).not.toMatch(/shutdown took too long|shutdown failed/);
+    // Logged once stop() has resolved: HTTP closed, locks given back, jobs stopped, pools closed.
+    expect(api.proc.output()).toMatch(/"msg":"stopped"/);
     // Its upload lock is given back, not left to expire: another instance could continue at once.
     const uploadId = new URL(uploadUrl).pathname.split('/').pop() as string;
     expect(await redis.client?.exists(`${deployment.shared.REDIS_KEY_PREFIX}{tus-lock:${uploadId}}`)).toBe(0);
