@@ -39,9 +39,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(): Promise<Stack> {
+export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   // The real API exactly as in production, serving the built console at /admin (see apps/api/test/harness.ts).
-  const app = await startTestApp({ LOG_LEVEL: 'warn' }, { serveSpas: true });
+  const app = await startTestApp({ LOG_LEVEL: 'warn', ...env }, { serveSpas: true });
   const { url } = app;
   const browser = await launchChromium();
 
@@ -92,4 +92,4 @@ export async function loginThroughUi(page: Page, stack: Stack, email: string): P
 export const uniqueEmail = (name: string) => `${name}-${randomBytes(3).toString('hex')}@example.com`;
 
 /** The CSP violation recorder shared with the user SPA's browser tests. */
-export { type CspWatch, watchCsp } from '../../web/e2e/support.js';
+export { addVirtualAuthenticator, type CspWatch, localhostEnv, watchCsp } from '../../web/e2e/support.js';

@@ -12,6 +12,7 @@ import { Route as rootRouteImport } from './routes/__root'
 import { Route as IndexRouteImport } from './routes/index'
 import { Route as AuthRouteImport } from './routes/_auth'
 import { Route as LoginRouteImport } from './routes/login'
+import { Route as PasskeyRouteImport } from './routes/passkey'
 import { Route as AuthAuditRouteImport } from './routes/_auth/audit'
 import { Route as AuthFilesRouteImport } from './routes/_auth/files'
 import { Route as AuthHashtagsRouteImport } from './routes/_auth/hashtags'
@@ -31,6 +32,11 @@ const AuthRoute = AuthRouteImport.update({
 const LoginRoute = LoginRouteImport.update({
   id: '/login',
   path: '/login',
+  getParentRoute: () => rootRouteImport,
+} as any)
+const PasskeyRoute = PasskeyRouteImport.update({
+  id: '/passkey',
+  path: '/passkey',
   getParentRoute: () => rootRouteImport,
 } as any)
 const AuthAuditRoute = AuthAuditRouteImport.update({
@@ -67,6 +73,7 @@ const AuthUsersRoute = AuthUsersRouteImport.update({
 export interface FileRoutesByFullPath {
   '/': typeof IndexRoute
   '/login': typeof LoginRoute
+  '/passkey': typeof PasskeyRoute
   '/audit': typeof AuthAuditRoute
   '/files': typeof AuthFilesRoute
   '/hashtags': typeof AuthHashtagsRoute
@@ -77,6 +84,7 @@ export interface FileRoutesByFullPath {
 export interface FileRoutesByTo {
   '/': typeof IndexRoute
   '/login': typeof LoginRoute
+  '/passkey': typeof PasskeyRoute
   '/audit': typeof AuthAuditRoute
   '/files': typeof AuthFilesRoute
   '/hashtags': typeof AuthHashtagsRoute
@@ -89,6 +97,7 @@ export interface FileRoutesById {
   '/': typeof IndexRoute
   '/_auth': typeof AuthRouteWithChildren
   '/login': typeof LoginRoute
+  '/passkey': typeof PasskeyRoute
   '/_auth/audit': typeof AuthAuditRoute
   '/_auth/files': typeof AuthFilesRoute
   '/_auth/hashtags': typeof AuthHashtagsRoute
@@ -101,6 +110,7 @@ export interface FileRouteTypes {
   fullPaths:
     | '/'
     | '/login'
+    | '/passkey'
     | '/audit'
     | '/files'
     | '/hashtags'
@@ -111,6 +121,7 @@ export interface FileRouteTypes {
   to:
     | '/'
     | '/login'
+    | '/passkey'
     | '/audit'
     | '/files'
     | '/hashtags'
@@ -122,6 +133,7 @@ export interface FileRouteTypes {
     | '/'
     | '/_auth'
     | '/login'
+    | '/passkey'
     | '/_auth/audit'
     | '/_auth/files'
     | '/_auth/hashtags'
@@ -134,6 +146,7 @@ export interface RootRouteChildren {
   IndexRoute: typeof IndexRoute
   AuthRoute: typeof AuthRouteWithChildren
   LoginRoute: typeof LoginRoute
+  PasskeyRoute: typeof PasskeyRoute
 }
 
 declare module '@tanstack/react-router' {
@@ -157,6 +170,13 @@ declare module '@tanstack/react-router' {
       path: '/login'
       fullPath: '/login'
       preLoaderRoute: typeof LoginRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/passkey': {
+      id: '/passkey'
+      path: '/passkey'
+      fullPath: '/passkey'
+      preLoaderRoute: typeof PasskeyRouteImport
       parentRoute: typeof rootRouteImport
     }
     '/_auth/audit': {
@@ -228,6 +248,7 @@ const rootRouteChildren: RootRouteChildren = {
   IndexRoute: IndexRoute,
   AuthRoute: AuthRouteWithChildren,
   LoginRoute: LoginRoute,
+  PasskeyRoute: PasskeyRoute,
 }
 export const routeTree = rootRouteImport
   ._addFileChildren(rootRouteChildren)

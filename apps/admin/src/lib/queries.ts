@@ -1,5 +1,6 @@
 import type { Role } from '@tagdrop/contracts';
-import { trpc } from './trpc';
+import { queryOptions } from '@tanstack/react-query';
+import { trpc, trpcClient } from './trpc';
 
 export const PAGE_SIZE = 25;
 
@@ -40,6 +41,20 @@ export const filesQuery = (filters: FileFilters) =>
   );
 
 export const hashtagsQuery = (search?: string) => trpc.admin.hashtags.list.queryOptions({ search, limit: 1000 });
+
+/**
+ * Whether this session may do admin work (ADMIN_REQUIRE_PASSKEY refuses code sessions with passkey_required): the
+ * cheapest admin call, one user, asked once per session (a new login clears the cache).
+ */
+export const adminGateQuery = () =>
+  queryOptions({
+    queryKey: ['admin-gate'],
+    queryFn: async () => {
+      await trpcClient.admin.users.list.query({ limit: 1 });
+      return true;
+    },
+    staleTime: Number.POSITIVE_INFINITY,
+  });
 
 export const overviewQuery = () => trpc.admin.overview.queryOptions(undefined, { refetchInterval: 30_000 });
 /** Click statistics of the whole instance (the stats module's own admin procedure). */

@@ -2,7 +2,7 @@ import { useSuspenseQuery } from '@tanstack/react-query';
 import { createFileRoute, Link, Outlet, redirect, useNavigate } from '@tanstack/react-router';
 import { auth } from '../lib/auth';
 import { identity } from '../lib/format';
-import { meQuery } from '../lib/queries';
+import { adminGateQuery, meQuery } from '../lib/queries';
 import { errorCode } from '../lib/trpc';
 
 const SESSION_GONE = new Set(['unauthorized', 'invalid_token', 'token_reused', 'account_blocked']);
@@ -26,6 +26,12 @@ export const Route = createFileRoute('/_auth')({
       context.queryClient.clear();
       throw redirect({ to: '/login', search: { reason: 'admins-only' } });
     }
+    // ADMIN_REQUIRE_PASSKEY: a session that began with a code may not do admin work; guide the admin to a passkey.
+    await context.queryClient.ensureQueryData(adminGateQuery()).catch((err: unknown) => {
+      if (errorCode(err) === 'passkey_required')
+        throw redirect({ to: '/passkey', search: { redirect: location.href } });
+      throw err;
+    });
   },
   component: Layout,
 });

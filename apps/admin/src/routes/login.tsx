@@ -1,11 +1,13 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { createFileRoute, redirect, useNavigate } from '@tanstack/react-router';
+import { passkeyPromptError, passkeysSupported, signInWithPasskey } from '@tagdrop/contracts/passkeys';
+import { useMutation } from '@tanstack/react-query';
+import { createFileRoute, redirect } from '@tanstack/react-router';
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { auth } from '../lib/auth';
-import { meQuery } from '../lib/queries';
-import { errorMessage, trpc } from '../lib/trpc';
+import { useFinishSignIn } from '../lib/sign-in';
+import { errorMessage, trpc, trpcClient } from '../lib/trpc';
 
-type Reason = 'admins-only' | 'ended';
+type Reason = 'admins-only' | 'ended' | 'passkey-required';
+const REASONS: readonly Reason[] = ['admins-only', 'ended', 'passkey-required'];
 
 interface LoginSearch {
   redirect?: string;
@@ -15,6 +17,7 @@ interface LoginSearch {
 const reasons: Record<Reason, string> = {
   'admins-only': 'This console is for admins only. You have been logged out.',
   ended: 'Your session has ended. Log in again.',
+  'passkey-required': 'This console accepts only sessions that began with a passkey. Sign in with your passkey.',
 };
 
 /** Only same-app paths: never an open redirect. */
@@ -24,7 +27,7 @@ const safePath = (value: unknown) =>
 export const Route = createFileRoute('/login')({
   validateSearch: (search: Record<string, unknown>): LoginSearch => ({
     redirect: safePath(search.redirect),
-    reason: search.reason === 'admins-only' || search.reason === 'ended' ? search.reason : undefined,
+    reason: REASONS.find((r) => r === search.reason),
   }),
   beforeLoad: ({ search }) => {
     if (auth.hasSession() && !search.reason) throw redirect({ to: '/users' });
@@ -36,8 +39,7 @@ type Channel = 'email' | 'phone';
 
 function LoginPage() {
   const search = Route.useSearch();
-  const navigate = useNavigate();
-  const queryClient = useQueryClient();
+  const finishSignIn = useFinishSignIn();
   const [channel, setChannel] = useState<Channel>('email');
   const [identifier, setIdentifier] = useState('');
   const [code, setCode] = useState('');
@@ -57,28 +59,20 @@ function LoginPage() {
       },
     }),
   );
-  const verify = useMutation(
-    trpc.auth.verifyOtp.mutationOptions({
-      onSuccess: async (result) => {
-        if (result.user.role !== 'admin') {
-          // A valid login, but not an admin: end that session at once and keep nothing.
-          await auth.endSession(result.refresh);
-          setRefused(true);
-          setStep('identify');
-          setCode('');
-          return;
-        }
-        auth.setTokens(result);
-        queryClient.setQueryData(meQuery().queryKey, result.user);
-        if (search.redirect) await navigate({ href: search.redirect, replace: true });
-        else await navigate({ to: '/users', replace: true });
-      },
-    }),
-  );
+  const finish = async (result: Parameters<typeof finishSignIn>[0]) => {
+    if ((await finishSignIn(result, search.redirect)) === 'refused') {
+      setRefused(true);
+      setStep('identify');
+      setCode('');
+    }
+  };
+  const verify = useMutation(trpc.auth.verifyOtp.mutationOptions({ onSuccess: finish }));
+  const passkey = useMutation({ mutationFn: () => signInWithPasskey(trpcClient), onSuccess: finish });
 
   const onIdentify = (event: FormEvent) => {
     event.preventDefault();
     verify.reset();
+    passkey.reset();
     request.mutate(who());
   };
   const onVerify = (event: FormEvent) => {
@@ -87,7 +81,8 @@ function LoginPage() {
   };
 
   const notice = refused ? reasons['admins-only'] : search.reason ? reasons[search.reason] : null;
-  const error = request.error ?? verify.error;
+  const error = request.error ?? verify.error ?? passkey.error;
+  const shown = error ? (passkeyPromptError(error) ?? errorMessage(error)) : null;
 
   return (
     <main id="main" className="login">
@@ -132,14 +127,29 @@ function LoginPage() {
               value={identifier}
               onChange={(e) => setIdentifier(e.target.value)}
             />
-            {error && (
+            {shown && (
               <p className="field-error" role="alert">
-                {errorMessage(error)}
+                {shown}
               </p>
             )}
             <button type="submit" className="primary" disabled={request.isPending || !identifier.trim()}>
               {request.isPending ? 'Sending…' : 'Send code'}
             </button>
+            {passkeysSupported() && (
+              <div className="passkey-login">
+                <p className="muted">Or, without typing an address:</p>
+                <button
+                  type="button"
+                  disabled={passkey.isPending}
+                  onClick={() => {
+                    request.reset();
+                    passkey.mutate();
+                  }}
+                >
+                  {passkey.isPending ? 'Waiting for your passkey…' : 'Sign in with a passkey'}
+                </button>
+              </div>
+            )}
           </form>
         ) : (
           <form onSubmit={onVerify} noValidate>
@@ -160,9 +170,9 @@ function LoginPage() {
               value={code}
               onChange={(e) => setCode(e.target.value.replace(/\D/g, ''))}
             />
-            {error && (
+            {shown && (
               <p className="field-error" role="alert">
-                {errorMessage(error)}
+                {shown}
               </p>
             )}
             <button type="submit" className="primary" disabled={verify.isPending || code.length !== 6}>
