@@ -3,9 +3,8 @@
  * (yauzl, CRCs checked), its entries are the files' bytes (sha256), names are de-duplicated, each file counts
  * one click, private and expired files stay out of the public archive, and limits answer a clear 400.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import {
   bearer,
   createFile,
@@ -17,6 +16,7 @@ import {
   stopFilesApp,
   type TestApp,
 } from './files-helpers.js';
+import { readZip } from './zip-helpers.js';
 
 let app: TestApp;
 let ana: Session;
@@ -28,44 +28,6 @@ beforeAll(async () => {
   ben = await app.login('zip-ben@example.com');
 }, 60_000);
 afterAll(() => stopFilesApp(app));
-
-interface Entry {
-  name: string;
-  size: number;
-  sha256: string;
-  /** 0: stored. */
-  method: number;
-}
-
-/** Every entry of an archive, read (and CRC-checked) by yauzl. */
-function readZip(buffer: Buffer): Promise<Entry[]> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(buffer, { lazyEntries: true, strictFileNames: true }, (err, zip) => {
-      if (err || !zip) return reject(err);
-      const entries: Entry[] = [];
-      zip.on('error', reject);
-      zip.on('end', () => resolve(entries));
-      zip.on('entry', (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, (e, stream) => {
-          if (e || !stream) return reject(e);
-          const hash = createHash('sha256');
-          stream.on('data', (c: Buffer) => hash.update(c));
-          stream.on('error', reject);
-          stream.on('end', () => {
-            entries.push({
-              name: entry.fileName,
-              size: entry.uncompressedSize,
-              sha256: hash.digest('hex'),
-              method: entry.compressionMethod,
-            });
-            zip.readEntry();
-          });
-        });
-      });
-      zip.readEntry();
-    });
-  });
-}
 
 async function fetchZip(path: string, token?: string) {
   const res = await fetch(`${app.url}${path}`, { headers: token ? bearer(token) : {} });

@@ -71,13 +71,18 @@ describe('the published build (dist)', () => {
         const clicks: number = file.stats.clicks;
         const detail: FileDto = await client.files.get.query({ id: file.id });
         const history: { date: string; clicks: number }[] = detail.stats.daily;
+        const bulk: { updated: number } = await client.files.bulk.mutate({
+          ids: [file.id],
+          action: 'add_hashtags',
+          hashtags: ['trip'],
+        });
         try {
           await client.files.get.query({ id: file.id });
         } catch (err) {
           const code = (err as { data?: { code?: string } }).data?.code;
           if (isErrorCode(code)) return code;
         }
-        return [first, next, clicks, history];
+        return [first, next, clicks, history, bulk];
       }
     `);
     expect(ok.errors).toEqual([]);
@@ -93,10 +98,12 @@ describe('the published build (dist)', () => {
         const n: number = me.email;
         const page = await client.files.list.query({});
         const daily = page.results[0]?.stats.daily; // list items never carry daily
+        await client.files.bulk.mutate({ ids: ['x'], action: 'set_expiry' }); // set_expiry needs expires_at
         return [n, daily];
       }
     `);
-    expect(wrong.errors.length).toBeGreaterThanOrEqual(4);
+    expect(wrong.errors.length).toBeGreaterThanOrEqual(5);
+    expect(wrong.errors.some((e) => e.includes('expires_at'))).toBe(true);
     expect(wrong.errors.some((e) => e.includes("'daily'"))).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import type { FileListItemDto } from '@tagdrop/contracts';
 import { Link } from '@tanstack/react-router';
 import { formatBytes, formatDate } from '../lib/format';
+import type { Selection } from '../lib/selection';
 
 export function HashtagLink({ tag }: { tag: string }) {
   return (
@@ -23,10 +24,26 @@ export function Hashtags({ tags }: { tags: string[] }) {
   );
 }
 
+/** A list item's checkbox: `range` is true for a Shift-click (everything since the last click follows). */
+export interface CardSelect {
+  checked: boolean;
+  onToggle: (range: boolean) => void;
+}
+
 /** One file in a list. `mine` links to the detail page; otherwise the name downloads. */
-export function FileCard({ file, mine }: { file: FileListItemDto; mine: boolean }) {
+export function FileCard({ file, mine, select }: { file: FileListItemDto; mine: boolean; select?: CardSelect }) {
   return (
-    <li className="file-card" data-testid="file-card">
+    <li className={select?.checked ? 'file-card selected' : 'file-card'} data-testid="file-card">
+      {select ? (
+        <input
+          type="checkbox"
+          className="file-select"
+          aria-label={`Select ${file.name}`}
+          checked={select.checked}
+          // React's change event for a checkbox is the click: it carries the Shift key.
+          onChange={(e) => select.onToggle((e.nativeEvent as MouseEvent).shiftKey === true)}
+        />
+      ) : null}
       <div className="file-main">
         <h3 className="file-name">
           {mine ? (
@@ -65,16 +82,26 @@ export function FileListView({
   files,
   mine,
   empty,
+  selection,
 }: {
   files: FileListItemDto[];
   mine: boolean;
   empty: React.ReactNode;
+  /** Multi-select (My files): a checkbox per file. */
+  selection?: Selection;
 }) {
   if (files.length === 0) return <p className="empty">{empty}</p>;
   return (
     <ul className="file-list">
       {files.map((f) => (
-        <FileCard key={f.id} file={f} mine={mine} />
+        <FileCard
+          key={f.id}
+          file={f}
+          mine={mine}
+          select={
+            selection ? { checked: selection.has(f.id), onToggle: (range) => selection.toggle(f.id, range) } : undefined
+          }
+        />
       ))}
     </ul>
   );

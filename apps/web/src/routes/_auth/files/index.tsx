@@ -1,9 +1,12 @@
 import { useSuspenseInfiniteQuery, useSuspenseQuery } from '@tanstack/react-query';
 import { createFileRoute, useNavigate } from '@tanstack/react-router';
+import { useMemo } from 'react';
+import { BulkToolbar } from '../../../components/bulk-toolbar';
 import { FileListView, LoadMore } from '../../../components/files';
 import { SearchBox } from '../../../components/search-box';
 import { UploadPanel } from '../../../components/upload-panel';
 import { myFilesQuery } from '../../../lib/queries';
+import { useSelection } from '../../../lib/selection';
 import { trpc } from '../../../lib/trpc';
 
 interface FilesSearch {
@@ -33,6 +36,8 @@ function MyFiles() {
   const query = useSuspenseInfiniteQuery(myFilesQuery({ search: search.q, hashtag: search.hashtag }));
   const { data: tags } = useSuspenseQuery(hashtagsQuery());
   const files = query.data.pages.flatMap((p) => p.results);
+  const listedIds = useMemo(() => files.map((f) => f.id), [files]);
+  const selection = useSelection(listedIds);
   const setSearch = (next: FilesSearch) => navigate({ search: next });
 
   return (
@@ -75,9 +80,11 @@ function MyFiles() {
           </ul>
         </nav>
       ) : null}
+      <BulkToolbar selection={selection} listed={files.length} />
       <FileListView
         files={files}
         mine
+        selection={selection}
         empty={search.q || search.hashtag ? 'No files match this filter.' : 'You have not uploaded anything yet.'}
       />
       <LoadMore hasNext={query.hasNextPage} loading={query.isFetchingNextPage} onClick={() => query.fetchNextPage()} />
