@@ -2,9 +2,8 @@ import { type BulkFilesInput, type BulkFilesOutput, MAX_HASHTAGS } from '@tagdro
 import type { Db } from '@tagdrop/db';
 import { sql } from 'kysely';
 import { AppError } from '../../errors.js';
-import { auditMany } from '../../infra/audit.js';
 import type { AuthUser } from '../auth/auth.service.js';
-import { deleteManagedFiles, type LockedFile, lockManagedFiles, parseExpiry } from './files.service.js';
+import { auditFiles, deleteManagedFiles, type LockedFile, lockManagedFiles, parseExpiry } from './files.service.js';
 import type { FilesDeps } from './files.types.js';
 import { collectHashtags, hashtagsInText } from './hashtags.js';
 
@@ -46,16 +45,7 @@ export async function bulkFiles(deps: FilesDeps, viewer: AuthUser, input: BulkFi
         await removeHashtags(trx, files, names);
         break;
     }
-    await auditMany(
-      trx,
-      files.map((f) => ({
-        actorId: viewer.id,
-        action: 'file.updated',
-        targetType: 'file',
-        targetId: f.id,
-        meta: { fields: fields[input.action], bulk: input.action },
-      })),
-    );
+    await auditFiles(trx, viewer, files, 'file.updated', () => ({ fields: fields[input.action], bulk: input.action }));
   });
   return { updated: ids.length };
 }

@@ -157,6 +157,20 @@ export async function lockManagedFiles(trx: Db, viewer: AuthUser, ids: string[])
   return rows;
 }
 
+/** One audit entry per file, in one statement (inside the change's transaction). */
+export async function auditFiles(
+  trx: Db,
+  viewer: AuthUser,
+  files: LockedFile[],
+  action: string,
+  meta: (file: LockedFile) => Record<string, unknown>,
+) {
+  await auditMany(
+    trx,
+    files.map((f) => ({ actorId: viewer.id, action, targetType: 'file', targetId: f.id, meta: meta(f) })),
+  );
+}
+
 /**
  * Deletes files the viewer manages, all or none (see lockManagedFiles): the rows and one audit entry per file in
  * one transaction, then the bytes, thumbnails and cached statistics. Returns how many were deleted.
@@ -165,16 +179,7 @@ export async function deleteManagedFiles(deps: FilesDeps, viewer: AuthUser, ids:
   const removed = await deps.db.transaction().execute(async (trx) => {
     const files = await lockManagedFiles(trx, viewer, ids);
     const rows = await removeFileRows(trx, ids);
-    await auditMany(
-      trx,
-      files.map((f) => ({
-        actorId: viewer.id,
-        action: 'file.deleted',
-        targetType: 'file',
-        targetId: f.id,
-        meta: { name: f.name, owner_id: f.owner_id },
-      })),
-    );
+    await auditFiles(trx, viewer, files, 'file.deleted', (f) => ({ name: f.name, owner_id: f.owner_id }));
     return rows;
   });
   await deleteFileBytes(deps, removed);
