@@ -47,6 +47,8 @@ export async function bulkFiles(deps: FilesDeps, viewer: AuthUser, input: BulkFi
     }
     await auditFiles(trx, viewer, files, 'file.updated', () => ({ fields: fields[input.action], bulk: input.action }));
   });
+  // As after a single change: every instance's cached download rows of these files stop being served at once.
+  await deps.stats.dropTokens(ids);
   return { updated: ids.length };
 }
 
