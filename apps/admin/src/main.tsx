@@ -1,3 +1,5 @@
+// First: zod without generated code, so nothing trips the pages' CSP (no 'unsafe-eval').
+import '@tagdrop/contracts/strict-csp';
 import { QueryClientProvider } from '@tanstack/react-query';
 import { RouterProvider } from '@tanstack/react-router';
 import { StrictMode } from 'react';

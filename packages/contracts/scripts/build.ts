@@ -139,9 +139,15 @@ async function main() {
   await fs.rm(outDir, { recursive: true, force: true });
 
   // Compile the package with router-type.ts served as the expanded declaration.
-  const entryFiles = ['index.ts', 'client.ts', 'upload.ts', 'session.ts', 'passkeys.ts', 'file-kinds.ts'].map((f) =>
-    path.join(pkgDir, 'src', f),
-  );
+  const entryFiles = [
+    'index.ts',
+    'client.ts',
+    'upload.ts',
+    'session.ts',
+    'passkeys.ts',
+    'file-kinds.ts',
+    'strict-csp.ts',
+  ].map((f) => path.join(pkgDir, 'src', f));
   const routerTypeFile = path.join(pkgDir, 'src/router-type.ts');
   const options: ts.CompilerOptions = {
     ...baseOptions,
@@ -193,6 +199,7 @@ async function main() {
       './session': entry('session'),
       './passkeys': entry('passkeys'),
       './file-kinds': entry('file-kinds'),
+      './strict-csp': entry('strict-csp'),
     },
     dependencies: pkg.dependencies,
     peerDependencies: { '@trpc/server': pkg.devDependencies['@trpc/server'] },

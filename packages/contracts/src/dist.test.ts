@@ -42,8 +42,16 @@ describe('the published build (dist)', () => {
   it('is a package of ES modules and declarations, with its own package.json', async () => {
     const pkg = JSON.parse(await fs.readFile(path.join(dist, 'package.json'), 'utf8'));
     expect(pkg.name).toBe('@tagdrop/contracts');
-    expect(Object.keys(pkg.exports)).toEqual(['.', './client', './upload', './session', './passkeys', './file-kinds']);
-    for (const entry of ['index', 'client', 'upload', 'session', 'passkeys', 'file-kinds']) {
+    expect(Object.keys(pkg.exports)).toEqual([
+      '.',
+      './client',
+      './upload',
+      './session',
+      './passkeys',
+      './file-kinds',
+      './strict-csp',
+    ]);
+    for (const entry of ['index', 'client', 'upload', 'session', 'passkeys', 'file-kinds', 'strict-csp']) {
       await fs.access(path.join(dist, `${entry}.js`));
       await fs.access(path.join(dist, `${entry}.d.ts`));
     }
