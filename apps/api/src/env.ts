@@ -174,6 +174,9 @@ const schema = z.object({
 
 export type Env = z.infer<typeof schema>;
 
+/** Every variable this file reads (the README's configuration table lists each one). */
+export const ENV_NAMES = Object.keys(schema.shape) as (keyof Env)[];
+
 export interface Config extends Env {
   /** Absolute DATA_DIR. */
   dataDir: string;
