@@ -225,6 +225,21 @@ describe('a download limit', () => {
     expect((await download(link)).status).toBe(200);
   });
 
+  it('a conditional GET answered 304 (the visitor has the bytes) takes no download', async () => {
+    const file = (await createFile(app, alice.access, 'cached once', {}, 'etag.txt')) as LinkFile;
+    await patch(file.id, { max_downloads: 2 });
+    const link = file.share_url as string;
+    const first = await download(link);
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('etag') as string;
+    expect(etag).toBeTruthy();
+    for (let i = 0; i < 3; i++) expect((await download(link, { 'if-none-match': etag })).status).toBe(304);
+    const left = await app.api<LinkFile>('GET', `/api/files/${file.id}/`, { token: alice.access });
+    expect(left.body.downloads_left).toBe(1);
+    expect((await download(link)).status).toBe(200);
+    expect((await download(link, { 'if-none-match': etag })).status).toBe(410);
+  });
+
   it('the sweeper removes a file out of downloads like an expired one', async () => {
     const file = (await createFile(app, alice.access, 'once', { max_downloads: '1' }, 'once.txt')) as LinkFile;
     expect(file.max_downloads).toBe(1);

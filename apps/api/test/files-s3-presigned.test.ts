@@ -95,6 +95,20 @@ describe('DOWNLOAD_REDIRECT=presigned', () => {
     expect((await noFollow(`${app.url}/f/${file.id}`)).status).toBe(404); // private: no redirect for strangers
   });
 
+  it('a file with a download limit is streamed by the API: no presigned URL that could be fetched again', async () => {
+    const content = bytes(50_000);
+    const file = await upload(content, 'twice.bin', { is_public: 'true', max_downloads: '2' });
+    for (let i = 0; i < 2; i++) {
+      const res = await noFollow(`${app.url}/f/${file.id}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('location')).toBeNull();
+      expect(sha256(Buffer.from(await res.arrayBuffer()))).toBe(sha256(content));
+    }
+    expect((await noFollow(`${app.url}/f/${file.id}`)).status).toBe(410);
+    // Its owner (no limit applies) is still redirected.
+    expect((await noFollow(`${app.url}/f/${file.id}`, bearer(owner.access))).status).toBe(302);
+  });
+
   it('an expired file is 410 with no redirect and no click', async () => {
     const file = await upload(Buffer.from('soon gone'), 'soon.txt', { is_public: 'true' });
     await app.deps.db

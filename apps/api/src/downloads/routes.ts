@@ -84,9 +84,11 @@ export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Pr
     const range = parseRange(req.headers.range, size);
     const isGet = req.method === 'GET';
     const starts = startsDownload(req.method, range);
+    const notModified = etag !== undefined && matchesIfNoneMatch(req.headers['if-none-match'], etag);
+    const limited = file.max_downloads !== null && !reached.privileged;
     // A limited file: every download that starts at byte 0 (by anyone but its owner) takes one of its downloads,
-    // atomically; when none is left the answer is 410 and no byte goes out.
-    if (starts && file.max_downloads !== null && !reached.privileged) {
+    // atomically; when none is left the answer is 410 and no byte goes out. A 304 sends no bytes and takes none.
+    if (starts && limited && !notModified) {
       if (!(await takeDownload(deps.db, file.id))) return sendError(reply, exhausted());
     }
     const content = contentHeaders(file, Boolean(options.view));
@@ -98,7 +100,7 @@ export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Pr
     if (counts && starts && !reached.counted) {
       deps.stats.recordClick({ fileId: file.id, ip: req.ip, userAgent: req.headers['user-agent'], at: new Date() });
     }
-    if (etag && matchesIfNoneMatch(req.headers['if-none-match'], etag)) return reply.code(304).send();
+    if (notModified) return reply.code(304).send();
     if (range === 'invalid') {
       return reply
         .code(416)
@@ -108,8 +110,9 @@ export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Pr
     }
     // nginx sends the bytes (Range and HEAD included) from its internal location.
     if (accel) return accel(reply, file.storage_key);
-    // The object store sends the bytes (a GET only: HEAD is answered here).
-    if (redirect && isGet) {
+    // The object store sends the bytes (a GET only: HEAD is answered here). Not for a limited file: a presigned URL
+    // could be fetched again and again for its 60 s, so the download taken above is streamed from here instead.
+    if (redirect && isGet && !limited) {
       return redirect(reply, file.storage_key, {
         contentType: content['content-type'] as string,
         contentDisposition: content['content-disposition'] as string,
