@@ -172,16 +172,44 @@ describe('PostgreSQL restart', () => {
     console.info('API restart: 503s during the restart', unavailable, 'back after (ms)', backAfterMs);
   });
 
-  it('a separate worker survives a restart and an outage, and runs jobs enqueued afterwards', async () => {
+  it('a separate worker survives a restart under load and an outage; every code accepted is delivered', async () => {
     const api = apiOnly;
     expect(await deployment.codeFor(api.url, 'before@example.com')).toMatch(/^\d{6}$/);
 
+    // Load on the worker: a login-code request every 20 ms, each a job for the worker to deliver, before, during
+    // and after the restart. Every request answers 200 (its job is stored) or a clean 503 (nothing stored).
+    const since = deployment.mail.items.length;
+    const answers: { email: string; status: number; code?: string }[] = [];
+    let loading = true;
+    const load = (async () => {
+      for (let i = 0; loading; i++) {
+        const email = `load-${i}@example.com`;
+        const res = await post(api.url, '/api/otp-login/', { email }).catch(() => undefined);
+        const code = res && res.status !== 200 ? ((await res.json()) as { error: { code: string } }).error.code : '';
+        answers.push({ email, status: res?.status ?? 0, code });
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 500));
     await cluster.restart();
     const restartedAt = performance.now();
     await untilOk(() => post(api.url, '/api/otp-login/', { email: 'probe@example.com' }), 200);
+    await new Promise((r) => setTimeout(r, 500));
+    loading = false;
+    await load;
     expect(worker.proc.alive(), worker.proc.output().slice(-3000)).toBe(true);
+    expect(answers.filter((a) => a.status !== 200 && !(a.status === 503 && a.code === 'service_unavailable'))).toEqual(
+      [],
+    );
+    const accepted = answers.filter((a) => a.status === 200).map((a) => a.email);
+    expect(accepted.length).toBeGreaterThan(20);
+    // Nothing is lost: every accepted request's code arrives, those whose job the worker held during the restart too.
+    for (const email of accepted) await deployment.mail.wait((m) => m.to === email, { since, timeoutMs: 30_000 });
     expect(await deployment.codeFor(api.url, 'after-restart@example.com')).toMatch(/^\d{6}$/);
     const jobBackMs = Math.round(performance.now() - restartedAt);
+    console.info(
+      `worker restart under load: ${accepted.length} codes accepted and all delivered, ${answers.length - accepted.length} clean 503s`,
+    );
 
     // A longer outage: stopped for a few of the worker's polling rounds.
     await cluster.stop();
