@@ -59,6 +59,24 @@ describe('typed client (@tagdrop/contracts)', () => {
     expect(streamed.mime_type).toBe('text/plain');
     expect(streamed.share_url).toBeNull();
 
+    // A download limit travels in the upload's metadata: the file counts down, then answers 410.
+    const limited = await uploadFile(client, Buffer.from('only twice'), { filename: 'twice.txt', max_downloads: 2 });
+    expect(limited).toMatchObject({ name: 'twice.txt', max_downloads: 2, downloads_left: 2 });
+    for (const left of [1, 0]) {
+      const got = await fetch(limited.share_url as string);
+      expect(got.status).toBe(200);
+      expect(await got.text()).toBe('only twice');
+      expect(await client.files.get.query({ id: limited.id })).toMatchObject({
+        max_downloads: 2,
+        downloads_left: left,
+      });
+    }
+    expect((await fetch(limited.share_url as string)).status).toBe(410);
+    const unlimited = await client.files.get.query({ id: streamed.id });
+    expect(unlimited).toMatchObject({ max_downloads: null, downloads_left: null });
+    await expect(uploadFile(client, Buffer.from('x'), { max_downloads: 0 })).rejects.toThrow(/max_downloads/);
+    await expect(uploadFile(client, Buffer.from('x'), { max_downloads: 1.5 })).rejects.toThrow(/max_downloads/);
+
     const updated = await client.files.update.mutate({ id: file.id, hashtags: 'cats, #Dogs', description: '' });
     expect(updated.hashtags).toEqual(['cats', 'dogs']);
     const publicFiles = await anonymous.public.list.query({});

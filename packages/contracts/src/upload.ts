@@ -9,6 +9,11 @@ export interface UploadMetadata {
   hashtags?: string[] | string;
   is_public?: boolean;
   expires_at?: Date | string | null;
+  /**
+   * Counted downloads (by anyone but the owner) before the file answers 410: a whole number ≥ 1; null or
+   * omitted: no limit. New files only (a replacement keeps the file's limit; change it with `files.update`).
+   */
+  max_downloads?: number | null;
   /** Replace the content of this existing file (keeps its id, links and statistics). */
   file_id?: string;
 }
@@ -57,6 +62,13 @@ export async function uploadFile(
   if (metadata.is_public !== undefined) meta.is_public = String(metadata.is_public);
   if (metadata.expires_at) {
     meta.expires_at = metadata.expires_at instanceof Date ? metadata.expires_at.toISOString() : metadata.expires_at;
+  }
+  if (metadata.max_downloads !== undefined && metadata.max_downloads !== null) {
+    const max = metadata.max_downloads;
+    if (!Number.isInteger(max) || max < 1 || max > 1_000_000_000) {
+      throw new RangeError('uploadFile: max_downloads must be a whole number from 1 to 1000000000.');
+    }
+    meta.max_downloads = String(max);
   }
   if (metadata.file_id) meta.file_id = metadata.file_id;
   if (typeof Blob !== 'undefined' && input instanceof Blob && input.type) meta.filetype = input.type;
