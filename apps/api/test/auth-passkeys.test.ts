@@ -46,6 +46,27 @@ const auditActions = async (a: TestApp, userId: string) =>
       .orderBy('id', 'asc')
       .execute()
   ).map((r) => r.action);
+/** The refused passkey sign-ins logged after audit entry `afterId` (a bigint id as text), oldest first. */
+const refusals = (a: TestApp, afterId = '0') =>
+  a.deps.db
+    .selectFrom('audit_log')
+    .select(['actor_id', 'target_type', 'target_id', 'meta', 'ip'])
+    .where('action', '=', 'passkey.login_refused')
+    .where('id', '>', afterId)
+    .orderBy('id', 'asc')
+    .execute();
+const lastAuditId = async (a: TestApp) =>
+  (
+    await a.deps.db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .executeTakeFirst()
+  )?.id ?? '0';
+/** What a refusal entry may say: its reason, and the passkey when the credential is known; nothing of the answer. */
+function expectSmall(entry: { actor_id: string | null; meta: Record<string, unknown> }) {
+  expect(entry.actor_id).toBeNull();
+  expect(Object.keys(entry.meta).every((k) => k === 'reason' || k === 'passkey_id')).toBe(true);
+}
 
 describe('adding and managing passkeys', () => {
   it('after a code login: added with a name, listed with its last use, renamed, removed; audit-logged', async () => {
@@ -71,6 +92,7 @@ describe('adding and managing passkeys', () => {
       body: { name: 'Work laptop' },
     });
     expect(renamed.body.name).toBe('Work laptop');
+    const before = await lastAuditId(app);
 
     // Someone else cannot see, rename or remove it.
     const other = await app.login('not-mine@example.com');
@@ -80,11 +102,32 @@ describe('adding and managing passkeys', () => {
       (await app.api('PATCH', `/api/passkeys/${added.id}/`, { token: other.access, body: { name: 'x' } })).status,
     ).toBe(404);
 
+    // The rename is logged, once: the stranger's refused rename is not.
+    const renames = await app.deps.db
+      .selectFrom('audit_log')
+      .select(['actor_id', 'target_type', 'target_id', 'meta'])
+      .where('action', '=', 'passkey.renamed')
+      .execute();
+    expect(renames).toEqual([
+      { actor_id: tokens.user.id, target_type: 'passkey', target_id: added.id, meta: { name: 'Work laptop' } },
+    ]);
+
     expect((await app.api('DELETE', `/api/passkeys/${added.id}/`, { token: tokens.access })).status).toBe(200);
     expectInvalid(await loginWith(app, await passkeyAssertion(app, authenticator)));
     expect(await auditActions(app, tokens.user.id)).toEqual(
-      expect.arrayContaining(['passkey.added', 'passkey.used', 'passkey.removed']),
+      expect.arrayContaining(['passkey.added', 'passkey.used', 'passkey.renamed', 'passkey.removed']),
     );
+    // Signing in with the removed passkey: refused and logged, with nobody to name as its target any more.
+    const refused = await refusals(app, before);
+    expect(refused).toEqual([
+      {
+        actor_id: null,
+        target_type: null,
+        target_id: null,
+        meta: { reason: 'unknown_credential' },
+        ip: expect.any(String),
+      },
+    ]);
   });
 
   it('needs a login, names the credentials to exclude, and refuses answers to unknown, used, phished or foreign challenges', async () => {
@@ -151,7 +194,8 @@ describe('signing in with a passkey', () => {
   it('refuses a replayed assertion, a counter that went back, and answers to a login challenge that expired', async () => {
     const tokens = await app.login('replay@example.com');
     const authenticator = new SoftAuthenticator();
-    await addPasskey(app, authenticator, tokens.access);
+    const added = await addPasskey(app, authenticator, tokens.access);
+    const before = await lastAuditId(app);
 
     const captured = await passkeyAssertion(app, authenticator);
     expect((await loginWith(app, captured)).status).toBe(200);
@@ -169,12 +213,24 @@ describe('signing in with a passkey', () => {
       .set({ expires_at: new Date(Date.now() - 1000) })
       .execute();
     expectInvalid(await loginWith(app, authenticator.get(expiring.body, app.url)));
+
+    // Each refusal is audit-logged with its reason, the passkey's owner as target, and nothing of the answer.
+    const refused = await refusals(app, before);
+    expect(refused.map((r) => [r.meta.reason, r.target_type, r.target_id, r.meta.passkey_id])).toEqual([
+      ['stale_challenge', 'user', tokens.user.id, added.id],
+      ['counter_went_back', 'user', tokens.user.id, added.id],
+      ['stale_challenge', 'user', tokens.user.id, added.id],
+    ]);
+    for (const entry of refused) expectSmall(entry);
+    expect(JSON.stringify(refused)).not.toContain(captured.response.signature);
+    expect(JSON.stringify(refused)).not.toContain(captured.response.clientDataJSON);
   });
 
   it('refuses forged, foreign and malformed answers with a 400, never a 500', async () => {
     const tokens = await app.login('forged@example.com');
     const authenticator = new SoftAuthenticator();
     await addPasskey(app, authenticator, tokens.access);
+    const before = await lastAuditId(app);
     const fresh = async () => (await app.api<LoginOptionsJson>('POST', '/api/passkeys/login-options/')).body;
 
     // Signed for another site.
@@ -206,6 +262,39 @@ describe('signing in with a passkey', () => {
     const malformed = await loginWith(app, { ...good, response: { clientDataJSON: '%%%' } });
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe('validation_error');
+
+    // Audit-logged, all but the one refused by validation; the unknown passkey names no user.
+    const refused = await refusals(app, before);
+    expect(refused.map((r) => [r.meta.reason, r.target_id])).toEqual([
+      ['not_verified', tokens.user.id],
+      ['not_verified', tokens.user.id],
+      ['unknown_credential', null],
+      ['not_verified', tokens.user.id],
+      ['malformed_client_data', tokens.user.id],
+    ]);
+    for (const entry of refused) expectSmall(entry);
+  });
+
+  it('a flood of refused answers runs into the per-IP passkey limit: 429, and the audit log stops growing', async () => {
+    const tokens = await app.login('flood@example.com');
+    const authenticator = new SoftAuthenticator();
+    await addPasskey(app, authenticator, tokens.access);
+    const captured = await passkeyAssertion(app, authenticator);
+    expect((await loginWith(app, captured)).status).toBe(200);
+    expectInvalid(await loginWith(app, captured));
+    const ip = (await refusals(app)).at(-1)?.ip as string;
+    expect(ip).toBeTruthy();
+
+    // The same budget as login options (30 a minute per IP), spent only by refusals.
+    await app.deps.limiters.passkeyPerIp.reset(ip);
+    const before = await lastAuditId(app);
+    const statuses: number[] = [];
+    for (let i = 0; i < 34; i++) statuses.push((await loginWith(app, captured)).status);
+    expect(statuses).toEqual([...Array(30).fill(400), ...Array(4).fill(429)]);
+    expect(await refusals(app, before)).toHaveLength(30);
+    // Out of points: no login options either, until the window has passed.
+    expect((await app.api('POST', '/api/passkeys/login-options/')).status).toBe(429);
+    await app.deps.limiters.passkeyPerIp.reset(ip);
   });
 
   it('a blocked user cannot sign in with a passkey', async () => {
@@ -213,9 +302,13 @@ describe('signing in with a passkey', () => {
     const authenticator = new SoftAuthenticator();
     await addPasskey(app, authenticator, tokens.access);
     await app.deps.db.updateTable('users').set({ is_active: false }).where('id', '=', tokens.user.id).execute();
+    const before = await lastAuditId(app);
     const res = await loginWith(app, await passkeyAssertion(app, authenticator));
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('account_blocked');
+    expect((await refusals(app, before)).map((r) => [r.meta.reason, r.target_id])).toEqual([
+      ['account_blocked', tokens.user.id],
+    ]);
   });
 
   it('works through tRPC and the typed client', async () => {

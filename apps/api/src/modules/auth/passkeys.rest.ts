@@ -81,7 +81,12 @@ export const passkeysRest =
         },
       },
       async (req) =>
-        passkeys.renamePasskey(deps, await requireUser(deps, req), { id: req.params.id, name: req.body.name }),
+        passkeys.renamePasskey(
+          deps,
+          await requireUser(deps, req),
+          { id: req.params.id, name: req.body.name },
+          requestMeta(req),
+        ),
     );
 
     app.delete(
@@ -117,8 +122,10 @@ export const passkeysRest =
         schema: {
           tags: ['passkeys'],
           summary: 'Sign in with a passkey: the same tokens as /api/verify-otp/',
+          description:
+            'Refused answers are audit-logged and take from the same per-IP budget as the login options (429 when spent).',
           body: passkeyLoginInput,
-          response: { 200: verifyOtpOutput, ...errorResponses(400, 403) },
+          response: { 200: verifyOtpOutput, ...errorResponses(400, 403, 429) },
         },
       },
       async (req) => passkeys.loginWithPasskey(deps, req.body, rp(), requestMeta(req)),

@@ -34,7 +34,7 @@ export const passkeysRouter = router({
   rename: protectedProcedure
     .input(passkeyRenameInput)
     .output(passkeySchema)
-    .mutation(({ ctx, input }) => passkeys.renamePasskey(ctx.deps, ctx.user, input)),
+    .mutation(({ ctx, input }) => passkeys.renamePasskey(ctx.deps, ctx.user, input, meta(ctx))),
   remove: protectedProcedure
     .input(passkeyIdInput)
     .output(detailOutput)

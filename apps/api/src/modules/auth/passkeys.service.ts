@@ -62,6 +62,18 @@ const toDto = (p: PasskeyRow): PasskeyDto => ({
   backed_up: p.backed_up,
 });
 
+const staleChallenge = () => invalid('This passkey request has expired or was already answered. Start again.');
+
+/** The challenge in a browser's clientDataJSON; null when that is not readable. */
+function challengeOf(clientDataJSON: string): string | null {
+  try {
+    const { challenge } = decodeClientDataJSON(clientDataJSON);
+    return typeof challenge === 'string' ? challenge : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The challenge a browser answered (from its clientDataJSON), taken once; anything else is invalid_passkey. */
 async function answeredChallenge(
   deps: Pick<AppDeps, 'db'>,
@@ -69,15 +81,9 @@ async function answeredChallenge(
   purpose: ChallengePurpose,
   userId: string | null,
 ): Promise<string> {
-  let challenge: string;
-  try {
-    challenge = decodeClientDataJSON(clientDataJSON).challenge;
-  } catch (err) {
-    throw invalid(undefined, err);
-  }
-  if (typeof challenge !== 'string' || !(await takeChallenge(deps.db, challenge, purpose, userId))) {
-    throw invalid('This passkey request has expired or was already answered. Start again.');
-  }
+  const challenge = challengeOf(clientDataJSON);
+  if (challenge === null) throw invalid();
+  if (!(await takeChallenge(deps.db, challenge, purpose, userId))) throw staleChallenge();
   return challenge;
 }
 
@@ -160,7 +166,12 @@ export async function listOwnPasskeys(deps: Pick<AppDeps, 'db'>, user: AuthUser)
   return (await listPasskeys(deps.db, user.id)).map(toDto);
 }
 
-export async function renamePasskey(deps: Pick<AppDeps, 'db'>, user: AuthUser, input: { id: string; name: string }) {
+export async function renamePasskey(
+  deps: Pick<AppDeps, 'db'>,
+  user: AuthUser,
+  input: { id: string; name: string },
+  meta: RequestMeta,
+) {
   const row = await deps.db
     .updateTable('passkeys')
     .set({ name: input.name })
@@ -169,6 +180,14 @@ export async function renamePasskey(deps: Pick<AppDeps, 'db'>, user: AuthUser, i
     .returning([...passkeyColumns])
     .executeTakeFirst();
   if (!row) throw new AppError('not_found', 'No such passkey.');
+  await audit(deps.db, {
+    actorId: user.id,
+    action: 'passkey.renamed',
+    targetType: 'passkey',
+    targetId: row.id,
+    meta: { name: row.name },
+    ip: meta.ip,
+  });
   return toDto(row);
 }
 
@@ -204,6 +223,45 @@ export async function loginOptions(deps: Pick<AppDeps, 'db' | 'limiters'>, rp: R
   return options;
 }
 
+/**
+ * Why a passkey sign-in was refused: the only detail its audit entry keeps (never the assertion, its signature,
+ * challenge or user handle, all of them the caller's text).
+ */
+export type PasskeyLoginRefusal =
+  | 'malformed_client_data'
+  | 'stale_challenge'
+  | 'unknown_credential'
+  | 'user_handle_mismatch'
+  | 'not_verified'
+  | 'counter_went_back'
+  | 'account_blocked';
+
+/**
+ * A refused sign-in costs a point of the per-IP passkey budget (the one login options take, checked before any
+ * work): out of points it answers 429 and writes nothing, so a flood of forged or replayed assertions cannot fill
+ * the audit log. The entry is small: the reason, and the passkey's user as target when the credential is known.
+ */
+async function recordRefusal(
+  deps: AuthDeps,
+  meta: RequestMeta,
+  reason: PasskeyLoginRefusal,
+  credentialId: string,
+  known?: { id: string; user_id: string },
+): Promise<void> {
+  await deps.limiters.passkeyPerIp.consume(meta.ip);
+  const passkey = known ?? (await passkeyByCredential(deps.db, credentialId).catch(() => undefined));
+  await audit(deps.db, {
+    actorId: null,
+    action: 'passkey.login_refused',
+    ...(passkey ? { targetType: 'user', targetId: passkey.user_id } : {}),
+    meta: passkey ? { reason, passkey_id: passkey.id } : { reason },
+    ip: meta.ip,
+  }).catch((err: unknown) => {
+    // The answer stays the refusal it is; a lost entry is logged instead.
+    deps.log.error({ err: String(err), reason }, 'could not audit a refused passkey sign-in');
+  });
+}
+
 /** Signs in with a passkey: the same session and tokens as a code login, with method `passkey`. */
 export async function loginWithPasskey(
   deps: AuthDeps,
@@ -211,15 +269,31 @@ export async function loginWithPasskey(
   rp: RelyingParty,
   meta: RequestMeta,
 ): Promise<VerifyOtpOutput> {
+  await deps.limiters.passkeyPerIp.check(meta.ip);
   const { credential } = input;
-  const challenge = await answeredChallenge(deps, credential.response.clientDataJSON, 'login', null);
-  const passkey = await passkeyByCredential(deps.db, credential.id);
-  if (!passkey) throw invalid('This passkey is not registered here (it may have been removed).');
+  let passkey: Awaited<ReturnType<typeof passkeyByCredential>>;
+  const refuse = async (reason: PasskeyLoginRefusal, error: AppError = invalid()) => {
+    await recordRefusal(deps, meta, reason, credential.id, passkey);
+    return error;
+  };
+
+  const challenge = challengeOf(credential.response.clientDataJSON);
+  if (challenge === null) throw await refuse('malformed_client_data');
+  if (!(await takeChallenge(deps.db, challenge, 'login', null))) {
+    throw await refuse('stale_challenge', staleChallenge());
+  }
+  passkey = await passkeyByCredential(deps.db, credential.id);
+  if (!passkey) {
+    throw await refuse(
+      'unknown_credential',
+      invalid('This passkey is not registered here (it may have been removed).'),
+    );
+  }
   if (
     credential.response.userHandle &&
     credential.response.userHandle !== isoBase64URL.fromBuffer(userHandleOf(passkey.user_id))
   ) {
-    throw invalid();
+    throw await refuse('user_handle_mismatch');
   }
   const counter = Number(passkey.counter);
   const verification = await verifyAuthenticationResponse({
@@ -234,10 +308,13 @@ export async function loginWithPasskey(
       transports: passkey.transports,
     },
     requireUserVerification: true,
-  }).catch((err) => {
-    throw invalid(undefined, err);
-  });
-  if (!verification.verified) throw invalid();
+  }).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+  if (verification instanceof Error || !verification.verified) {
+    // A counter that did not move forward: a cloned authenticator, or an assertion signed before the last use.
+    const reason =
+      verification instanceof Error && /counter/i.test(verification.message) ? 'counter_went_back' : 'not_verified';
+    throw await refuse(reason, invalid(undefined, verification instanceof Error ? verification : undefined));
+  }
   // Move the counter on only from the value just checked: two uses racing with one counter cannot both pass.
   const used = await deps.db
     .updateTable('passkeys')
@@ -250,8 +327,8 @@ export async function loginWithPasskey(
     .where('counter', '=', String(counter))
     .returning('id')
     .executeTakeFirst();
-  if (!used) throw invalid();
-  if (!passkey.is_active) throw accountBlocked();
+  if (!used) throw await refuse('counter_went_back');
+  if (!passkey.is_active) throw await refuse('account_blocked', accountBlocked());
 
   await audit(deps.db, {
     actorId: passkey.user_id,
