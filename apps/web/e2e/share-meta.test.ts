@@ -5,7 +5,7 @@
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, solidImage } from '../../api/test/thumbnail-helpers.js';
+import { eventually, pngDeclaring, solidImage } from '../../api/test/thumbnail-helpers.js';
 import { type Stack, startStack, uniqueEmail, uploadFile } from './support.js';
 
 const PUBLIC_URL = 'https://files.example.test';
@@ -78,6 +78,8 @@ describe('share page link previews', () => {
     expect(tags['og:description']).toMatch(/^\d+(\.\d)? KB · image\/png — Evening at the harbour$/);
     expect(tags['og:url']).toBe(`${PUBLIC_URL}/share/${t}`);
     expect(tags['og:image']).toMatch(new RegExp(`^${PUBLIC_URL}/s/${t}/thumb\\?v=[0-9a-f]{16}$`));
+    expect(tags['og:image:type']).toBe('image/jpeg');
+    expect(tags['twitter:image']).toBe(tags['og:image']);
     expect(tags['twitter:card']).toBe('summary_large_image');
     expect(tags.robots).toBe('noindex, nofollow');
     // The name stayed data: the only script is the app's own bundle, no element came out of the name.
@@ -88,7 +90,71 @@ describe('share page link previews', () => {
     const image = await fetch(
       `${stack.url}${new URL(tags['og:image'] as string).pathname}${new URL(tags['og:image'] as string).search}`,
     );
-    expect([image.status, image.headers.get('content-type')]).toEqual([200, 'image/jpeg']);
+    expect([image.status, image.headers.get('content-type')]).toEqual([200, tags['og:image:type']]);
+  });
+
+  it('an image without a thumbnail: no og:image (its /thumb is an SVG placeholder), a summary card', async () => {
+    // An image the thumbnailer refuses (it declares 400 million pixels): it never gets a thumbnail.
+    const refused = await uploadFile(stack.app, token, 'huge.png', pngDeclaring(20_000, 20_000));
+    const state = (id: string) =>
+      stack.app.deps.db.selectFrom('files').select('thumbnail_state').where('id', '=', id).executeTakeFirstOrThrow();
+    await eventually(async () => (await state(refused.id)).thumbnail_state);
+    // A made thumbnail whose type is unknown (a row half-written by an older version): /thumb serves the placeholder.
+    const half = await uploadFile(stack.app, token, 'half.png', await solidImage('png', { width: 300, height: 200 }));
+    await eventually(async () => ((await state(half.id)).thumbnail_state === 'made' ? true : null));
+    await stack.app.deps.db.updateTable('files').set({ thumbnail_type: null }).where('id', '=', half.id).execute();
+
+    for (const [file, name] of [
+      [refused, 'huge.png'],
+      [half, 'half.png'],
+    ] as const) {
+      const t = shareToken(file.share_url);
+      const thumb = await fetch(`${stack.url}/s/${t}/thumb`);
+      expect([thumb.status, thumb.headers.get('content-type')]).toEqual([200, 'image/svg+xml']);
+      const { res, tags } = await unfurl(t);
+      expect(res.status).toBe(200);
+      expect(tags['og:title']).toBe(name);
+      expect(tags['og:description']).toMatch(/ · image\/png$/);
+      expect(tags['og:image']).toBeUndefined();
+      expect(tags['og:image:type']).toBeUndefined();
+      expect(tags['twitter:image']).toBeUndefined();
+      expect(tags['twitter:card']).toBe('summary');
+    }
+  });
+
+  it('a password-protected link reveals nothing before the password: generic tags, no name, no picture', async () => {
+    const file = await uploadFile(
+      stack.app,
+      token,
+      'merger-terms.png',
+      await solidImage('png', { width: 400, height: 300 }),
+      { description: 'Board eyes only', link_password: 'correct horse' },
+    );
+    const t = shareToken(file.share_url);
+    // Even with its thumbnail made.
+    await eventually(async () => {
+      const { body } = await stack.app.api<{ thumbnail_url: string | null }>('GET', `/api/files/${file.id}/`, {
+        token,
+      });
+      return body.thumbnail_url;
+    });
+    const { res, tags, title, html } = await unfurl(t);
+    expect(res.status).toBe(200);
+    expect(tags).toMatchObject({
+      'og:title': 'A file shared on Tagdrop',
+      'og:description': 'Open the link to see it.',
+      'og:url': `${PUBLIC_URL}/share/${t}`,
+      'twitter:card': 'summary',
+      robots: 'noindex, nofollow',
+    });
+    expect(title).toBe('Tagdrop');
+    for (const absent of ['og:image', 'twitter:image', 'twitter:title', 'twitter:description', 'description']) {
+      expect(tags[absent], absent).toBeUndefined();
+    }
+    for (const secret of ['merger', 'Board eyes', 'image/png', '/thumb']) expect(html).not.toContain(secret);
+    // The same link once unlocked: the password is what stood in the way, not the file.
+    await stack.app.api('PATCH', `/api/files/${file.id}/`, { token, body: { link_password: null } });
+    expect((await unfurl(t)).tags['og:title']).toBe('merger-terms.png');
   });
 
   it('in a browser the page is the app as usual, and the name runs nothing', async () => {

@@ -22,7 +22,8 @@ const generic = (status: number, baseUrl: string, url: string): PageHead => ({
 
 /**
  * What a private link's landing page (/share/{token}) tells link previews (chat apps, social sites): only what the
- * link already reveals to whoever holds it — the name, size, type and description, and the thumbnail of an image.
+ * link already reveals to whoever holds it — the name, size, type and description, and the thumbnail of an image
+ * once it is made (its own type; an image without one yet has no og:image).
  * Unknown or rotated links and expired files get the site's generic tags (and 404 / 410), so a guessed token
  * learns nothing. Private links are never to be indexed.
  */
@@ -35,10 +36,10 @@ export async function shareHead(deps: Pick<AppDeps, 'db' | 'keys'>, token: strin
   if (file.link_password_hash) return generic(200, baseUrl, url);
   const facts = `${formatBytes(Number(file.size))} · ${file.mime_type}`;
   const description = file.description ? `${facts} — ${file.description.slice(0, 200)}` : facts;
-  const image =
-    fileKind(file.mime_type) === 'image'
-      ? thumbnailUrl(deps, file, { baseUrl, canManage: false, shareToken: token })
-      : null;
+  // Only a thumbnail that was made (its key and its type, as /thumb serves it): until then /thumb answers an SVG
+  // placeholder, which previews do not show as og:image — no picture rather than one of the wrong type.
+  const imageType = fileKind(file.mime_type) === 'image' && file.thumbnail_key ? file.thumbnail_type : null;
+  const image = imageType ? thumbnailUrl(deps, file, { baseUrl, canManage: false, shareToken: token }) : null;
   return {
     status: 200,
     title: `${file.name} · Tagdrop`,
@@ -48,10 +49,10 @@ export async function shareHead(deps: Pick<AppDeps, 'db' | 'keys'>, token: strin
       { property: 'og:title', content: file.name },
       { property: 'og:description', content: description },
       { property: 'og:url', content: `${baseUrl}${url}` },
-      ...(image
+      ...(image && imageType
         ? [
             { property: 'og:image', content: image },
-            { property: 'og:image:type', content: file.thumbnail_type ?? 'image/jpeg' },
+            { property: 'og:image:type', content: imageType },
             { property: 'og:image:alt', content: file.name },
           ]
         : []),
