@@ -1,12 +1,14 @@
 /**
- * Every page of the admin console, logged out and logged in: axe-core finds no serious or critical violation; and
- * the console at 390×844 (screenshots kept as CI artifacts).
+ * Every page of the admin console, logged out and logged in (the login's code step and, with
+ * ADMIN_REQUIRE_PASSKEY, the page that asks a code-session admin for a passkey, included): axe-core finds no serious
+ * or critical violation; and the console at 390×844 (screenshots kept as CI artifacts).
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp } from '../../api/test/harness.js';
 import { axeViolations } from '../../web/e2e/support.js';
-import { loginThroughUi, SHOTS, type Stack, startStack, uniqueEmail } from './support.js';
+import { codeIn, loginThroughUi, SHOTS, type Stack, startStack, uniqueEmail } from './support.js';
 
 let stack: Stack;
 const MOBILE = path.join(SHOTS, 'mobile');
@@ -44,7 +46,15 @@ describe('axe-core: no serious or critical violations', () => {
 
     const email = uniqueEmail('admin');
     await stack.createUser(email, 'admin');
-    await loginThroughUi(page, stack, email);
+    // The code-entry step, before the code is typed.
+    const since = stack.mail.items.length;
+    await page.getByLabel('Email address').fill(email);
+    await page.getByRole('button', { name: 'Send code' }).click();
+    await page.getByLabel('Login code').waitFor();
+    found.push(...(await axeViolations(page)).map((v) => `/admin/login (code step): ${v}`));
+    const message = await stack.mail.wait((m) => m.to === email.toLowerCase(), { since });
+    await page.getByLabel('Login code').fill(codeIn(message.text));
+    await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(/\/admin\/users$/);
     for (const [url, heading] of pages) {
       await page.goto(url);
@@ -54,6 +64,33 @@ describe('axe-core: no serious or critical violations', () => {
     }
     expect(found).toEqual([]);
     await context.close();
+  });
+
+  it('on /admin/passkey, where ADMIN_REQUIRE_PASSKEY sends an admin who signed in with a code', async () => {
+    const gated = await startTestApp({ LOG_LEVEL: 'warn', ADMIN_REQUIRE_PASSKEY: 'true' }, { serveSpas: true });
+    const context = await stack.browser.newContext({ baseURL: gated.url });
+    try {
+      const page = await context.newPage();
+      const email = uniqueEmail('gated');
+      await gated.deps.db.insertInto('users').values({ email, role: 'admin' }).execute();
+      await page.goto('/admin/users');
+      await page.waitForURL(/\/admin\/login/);
+      const since = gated.mail.items.length;
+      await page.getByLabel('Email address').fill(email);
+      await page.getByRole('button', { name: 'Send code' }).click();
+      const message = await gated.mail.wait((m) => m.to === email, { since });
+      await page.getByLabel('Login code').fill(codeIn(message.text));
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL(/\/admin\/passkey/);
+      await page.getByRole('heading', { level: 1, name: 'Passkey required' }).waitFor();
+      // The form to add one (this browser can use passkeys), not the "cannot" notice.
+      await page.getByLabel('Passkey name').waitFor();
+      await page.waitForLoadState('networkidle');
+      expect(await axeViolations(page)).toEqual([]);
+    } finally {
+      await context.close();
+      await gated.stop();
+    }
   });
 
   it('at 390×844: every page fits the screen; screenshots are kept', async () => {

@@ -1,5 +1,6 @@
 /**
- * Every page of the user app, logged out and logged in: axe-core finds no serious or critical violation; and a
+ * Every page of the user app, logged out and logged in, and the states in between (the login's code step, an
+ * expired link, My files with files selected): axe-core finds no serious or critical violation; and a
  * phone-sized pass (390×844) over the main pages, nothing wider than the screen, with screenshots kept as CI
  * artifacts (artifacts/screenshots/web/mobile).
  */
@@ -9,7 +10,16 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, solidImage } from '../../api/test/thumbnail-helpers.js';
 import { makePdf } from './fixtures.js';
-import { axeViolations, loggedInContext, SHOTS, type Stack, startStack, uniqueEmail, uploadFile } from './support.js';
+import {
+  axeViolations,
+  emailedCode,
+  loggedInContext,
+  SHOTS,
+  type Stack,
+  startStack,
+  uniqueEmail,
+  uploadFile,
+} from './support.js';
 
 let stack: Stack;
 let email: string;
@@ -19,7 +29,8 @@ const MOBILE = path.join(SHOTS, 'mobile');
 
 beforeAll(async () => {
   mkdirSync(MOBILE, { recursive: true });
-  stack = await startStack();
+  // The expiry sweeper runs once at start, then not again here: an expired file stays to answer 410.
+  stack = await startStack({ EXPIRY_INTERVAL: '1 hour' });
   email = uniqueEmail('a11y');
   token = (await stack.app.login(email)).access;
   files.image = await uploadFile(stack.app, token, 'harbour.png', await solidImage('png'), {
@@ -95,6 +106,69 @@ describe('axe-core: no serious or critical violations', () => {
       ['/', 'Public files'],
       ['/tags/harbour', /harbour/],
     ]);
+    expect(found).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('axe-core, on the states between pages: no serious or critical violations', () => {
+  it('the code-entry step of the login, with and without a wrong code', async () => {
+    const context = await stack.browser.newContext({ baseURL: stack.url });
+    const page = await context.newPage();
+    const someone = uniqueEmail('a11y-code');
+    await page.goto('/otp-login');
+    const since = stack.app.mail.items.length;
+    await page.getByLabel('Email address').fill(someone);
+    await page.getByRole('button', { name: 'Send code' }).click();
+    const code = page.getByLabel('Code', { exact: true });
+    await code.waitFor();
+    const found = (await axeViolations(page)).map((v) => `code step: ${v}`);
+    // A wrong code: the field is marked invalid and the message is announced.
+    const right = await emailedCode(stack.app, someone, since);
+    await code.fill(right === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await code.getAttribute('aria-invalid')).toBe('true');
+    found.push(...(await axeViolations(page)).map((v) => `wrong code: ${v}`));
+    expect(found).toEqual([]);
+    await context.close();
+  });
+
+  it('the page of an expired share link (410)', async () => {
+    const file = await uploadFile(stack.app, token, 'last-week.txt', 'old news\n');
+    await stack.app.deps.db
+      .updateTable('files')
+      .set({ expires_at: new Date(Date.now() - 60_000) })
+      .where('id', '=', file.id)
+      .execute();
+    const context = await stack.browser.newContext({ baseURL: stack.url });
+    const page = await context.newPage();
+    const res = await page.goto(`/share/${tokenOf(file)}`);
+    expect(res?.status()).toBe(410);
+    await page.getByRole('heading', { level: 1, name: 'Expired' }).waitFor();
+    await page.waitForLoadState('networkidle');
+    expect(await axeViolations(page)).toEqual([]);
+    await context.close();
+  });
+
+  it('My files with files selected: the bulk toolbar, its delete confirmation and its result', async () => {
+    const { context, page } = await loggedInContext(stack, email);
+    await page.getByRole('heading', { level: 1, name: 'My files' }).waitFor();
+    await page.getByRole('checkbox', { name: 'Select harbour.png', exact: true }).click();
+    await page.getByRole('checkbox', { name: 'Select map.png', exact: true }).click();
+    await expect.poll(() => page.getByTestId('selected-count').textContent()).toBe('2 files selected');
+    const toolbar = page.getByRole('region', { name: 'Selected files' });
+    const found = (await axeViolations(page)).map((v) => `selected: ${v}`);
+
+    await toolbar.getByRole('button', { name: 'Delete…' }).click();
+    await toolbar.getByRole('alertdialog').waitFor();
+    found.push(...(await axeViolations(page)).map((v) => `confirm delete: ${v}`));
+    await toolbar.getByRole('button', { name: 'Keep them' }).click();
+
+    await toolbar.getByRole('textbox', { name: 'Tags to add or remove' }).fill('#checked');
+    await toolbar.getByRole('button', { name: 'Add hashtags' }).click();
+    await expect.poll(() => toolbar.getByRole('status').textContent()).toBe('Tagged 2 files.');
+    found.push(...(await axeViolations(page)).map((v) => `after an action: ${v}`));
     expect(found).toEqual([]);
     await context.close();
   });

@@ -1,7 +1,7 @@
 /**
  * Bulk work on My files, as a person does it: tick a file, Shift-click another to take the range, tag and
- * publish them in one go, download a selection as one ZIP (opened and compared byte for byte), set an expiry,
- * and delete after confirming.
+ * publish them in one go, untag and make private part of them, download a selection as one ZIP (opened and compared
+ * byte for byte), set an expiry, and delete after confirming.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { loginThroughUi, SHOTS, type Stack, startStack, uniqueEmail, uploadFile 
 let stack: Stack;
 let context: BrowserContext;
 let page: Page;
+let access: string;
 const email = uniqueEmail('bulk');
 const NAMES = ['a.txt', 'b.txt', 'c.txt', 'd.txt', 'e.txt'];
 const content = (name: string) => `the content of ${name}\n`.repeat(50);
@@ -29,7 +30,7 @@ beforeAll(async () => {
   await page.goto('/otp-login');
   await loginThroughUi(page, stack.app, email);
   await page.waitForURL('**/files');
-  const { access } = await stack.app.login(email);
+  ({ access } = await stack.app.login(email));
   // Uploaded in order, so the list (newest first) shows e, d, c, b, a.
   for (const name of NAMES) await uploadFile(stack.app, access, name, content(name));
   await page.reload();
@@ -76,6 +77,42 @@ describe('bulk actions on my files', () => {
     const body = (await res.json()) as { results: { name: string }[] };
     expect(body.results.map((f) => f.name).sort()).toEqual(['b.txt', 'c.txt', 'd.txt']);
     await page.screenshot({ path: `${SHOTS}/bulk-toolbar.png`, fullPage: true });
+  });
+
+  it('removing hashtags and making private apply to exactly the selection; the server agrees', async () => {
+    await box('b.txt').click();
+    expect(await checked()).toEqual(['c.txt', 'd.txt']);
+    expect(await selectedCount()).toBe('2 files selected');
+
+    await page.getByRole('textbox', { name: 'Tags to add or remove' }).fill('#E2E');
+    await page.getByRole('button', { name: 'Remove hashtags' }).click();
+    await expect.poll(() => status()).toBe('Untagged 2 files.');
+    expect(await page.getByRole('textbox', { name: 'Tags to add or remove' }).inputValue()).toBe('');
+    await page.getByRole('button', { name: 'Make private' }).click();
+    await expect.poll(() => status()).toBe('Made private 2 files.');
+    for (const name of ['c.txt', 'd.txt']) {
+      await expect.poll(() => card(name).getByRole('link', { name: 'Files tagged e2e' }).count()).toBe(0);
+      await expect.poll(() => card(name).getByText('Private', { exact: true }).count()).toBe(1);
+      expect(await card(name).getByRole('link', { name: 'Files tagged bulk' }).count()).toBe(1);
+    }
+    expect(await card('b.txt').getByRole('link', { name: 'Files tagged e2e' }).count()).toBe(1);
+    expect(await card('b.txt').getByText('Public', { exact: true }).count()).toBe(1);
+
+    // The server: only b.txt is public or tagged #e2e still; c and d keep #bulk, privately.
+    type Listing = { results: { name: string; is_public: boolean; hashtags: string[] }[] };
+    const get = async (path: string, headers: Record<string, string> = {}) =>
+      (await (await fetch(`${stack.url}${path}`, { headers })).json()) as Listing;
+    const mineOnly = (path: string) => get(path, { authorization: `Bearer ${access}` });
+    const names = (body: Listing) => body.results.map((f) => f.name).sort();
+    expect(names(await get('/api/public/files/?hashtag=e2e'))).toEqual(['b.txt']);
+    expect(names(await get('/api/public/files/?hashtag=bulk'))).toEqual(['b.txt']);
+    expect(names(await mineOnly('/api/files/?hashtag=e2e'))).toEqual(['b.txt']);
+    const mine = await mineOnly('/api/files/?hashtag=bulk');
+    expect(mine.results.map((f) => [f.name, f.is_public, f.hashtags]).sort()).toEqual([
+      ['b.txt', true, ['bulk', 'e2e']],
+      ['c.txt', false, ['bulk']],
+      ['d.txt', false, ['bulk']],
+    ]);
   });
 
   it('the keyboard works: Space on "Select all on page" selects every file, again clears them', async () => {
