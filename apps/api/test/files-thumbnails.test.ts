@@ -3,11 +3,14 @@
  * frame, AVIF), EXIF orientation applied and all metadata stripped, decompression bombs refused; served at
  * /f/{id}/thumb and /s/{token}/thumb with the download rules (and grants), no click counted, content-keyed caching;
  * a placeholder otherwise; removed with the file (delete, replace, expiry, orphans). Owner preview links.
+ * The backfill-thumbnails job: images whose job was never queued (or from before thumbnails) get one after a grace
+ * period, a bounded batch per run, through a partial index; refused images are tried once, failing ones a few times.
  */
 import { Readable } from 'node:stream';
 import { sql } from 'kysely';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { backfillThumbnails, pendingThumbnails, THUMBNAIL_BACKFILL } from '../src/jobs/backfill-thumbnails.job.js';
 import { sweepExpired } from '../src/jobs/delete-expired-files.job.js';
 import { makeThumbnail, THUMBNAIL_SIZE } from '../src/modules/files/thumbnails.js';
 import {
@@ -359,6 +362,175 @@ describe('preview links for the owner’s pages', () => {
     expect((await download(`${app.url}/f/${file.id}/view`)).status).toBe(404);
     const text = await createFile(app, alice.access, 'not a pdf\n', { is_public: 'true' }, 't.txt');
     expect((await download(`${app.url}/f/${text.id}/view`)).status).toBe(404);
+  });
+});
+
+describe('backfill-thumbnails', () => {
+  /** Uploads while the queue is down: the upload succeeds, but no make-thumbnail job exists for it. */
+  async function uploadWithQueueDown(content: Buffer, filename: string, fields: Record<string, string> = {}) {
+    const enqueue = vi.spyOn(app.deps.jobs, 'enqueue').mockRejectedValue(new Error('queue unavailable'));
+    try {
+      return await createFile(app, alice.access, content, fields, filename);
+    } finally {
+      enqueue.mockRestore();
+    }
+  }
+  /** Makes a file's content older than the backfill's grace period. */
+  const backdate = (id: string, minutes: number) =>
+    sql`
+      update files set created_at = now() - make_interval(mins => ${minutes}),
+                       updated_at = now() - make_interval(mins => ${minutes})
+      where id = ${id}
+    `.execute(app.deps.db);
+  const queued = async (id: string) => {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from agenda_jobs where name = 'make-thumbnail' and data->>'fileId' = ${id}
+    `.execute(app.deps.db);
+    return rows[0]?.n;
+  };
+  const state = async (id: string) => {
+    const r = await row(id);
+    return { state: r.thumbnail_state, attempts: r.thumbnail_attempts, key: r.thumbnail_key };
+  };
+
+  it('an image whose job was never queued gets its thumbnail once past the grace period, served at /f/{id}/thumb', async () => {
+    const created = await uploadWithQueueDown(await solidImage('png'), 'lost.png', { is_public: 'true' });
+    expect(created.mime_type).toBe('image/png');
+    expect(await queued(created.id)).toBe(0);
+    expect(await state(created.id)).toEqual({ state: null, attempts: 0, key: null });
+
+    // Fresh content is left to its own job.
+    await backfillThumbnails(app.deps);
+    expect(await state(created.id)).toEqual({ state: null, attempts: 0, key: null });
+    expect((await get(created.id)).thumbnail_url).toBeNull();
+
+    await backdate(created.id, 15);
+    // The scheduled job, as the worker (or `npm run jobs:run -- backfill-thumbnails`) runs it.
+    await app.deps.jobs.runNow('backfill-thumbnails');
+    expect(await state(created.id)).toMatchObject({ state: 'made', attempts: 1 });
+    const file = await get(created.id);
+    expect(file.thumbnail_url).toBe(`${app.url}/f/${created.id}/thumb?v=${(file.sha256 as string).slice(0, 16)}`);
+    const res = await download(file.thumbnail_url as string);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/jpeg');
+    const meta = await sharp(res.body).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', THUMBNAIL_SIZE, 427]);
+    expect(close(await meanColour(res.body, { left: 0, top: 0, width: 64, height: 64 }), RED)).toBe(true);
+    // Made once: the next run leaves it alone, and it was made here, not through the queue.
+    await backfillThumbnails(app.deps);
+    expect(await state(created.id)).toMatchObject({ state: 'made', attempts: 1 });
+    expect(await queued(created.id)).toBe(0);
+  });
+
+  it('images from before thumbnails existed: a bounded batch per run, oldest first; new content (PUT) too', async () => {
+    const files: FileObject[] = [];
+    for (const name of ['old-1.png', 'old-2.png']) {
+      files.push(await withThumbnail((await createFile(app, alice.access, await solidImage('png'), {}, name)).id));
+    }
+    const [older, newer] = files as [FileObject, FileObject];
+    // As a file stored before the feature: no thumbnail, nothing recorded.
+    for (const [file, minutes] of [
+      [older, 120],
+      [newer, 60],
+    ] as const) {
+      const key = (await row(file.id)).thumbnail_key as string;
+      await app.deps.storage.delete(key);
+      await app.deps.db
+        .updateTable('files')
+        .set({ thumbnail_key: null, thumbnail_type: null, thumbnail_state: null, thumbnail_attempts: 0 })
+        .where('id', '=', file.id)
+        .execute();
+      await backdate(file.id, minutes);
+    }
+    expect((await get(older.id)).thumbnail_url).toBeNull();
+
+    const first = await backfillThumbnails(app.deps, { batch: 1 });
+    expect(first).toMatchObject({ tried: 1, made: 1 });
+    expect((await state(older.id)).state).toBe('made');
+    expect(await state(newer.id)).toEqual({ state: null, attempts: 0, key: null });
+    expect(await backfillThumbnails(app.deps, { batch: 1 })).toMatchObject({ tried: 1, made: 1 });
+    expect((await state(newer.id)).state).toBe('made');
+    expect((await download((await get(newer.id)).thumbnail_url as string)).status).toBe(200);
+    expect(await backfillThumbnails(app.deps)).toMatchObject({ tried: 0 });
+
+    // New content whose job is lost: what was decided for the old content no longer holds.
+    const enqueue = vi.spyOn(app.deps.jobs, 'enqueue').mockRejectedValue(new Error('queue unavailable'));
+    try {
+      const blue = await solidImage('jpeg', { colour: BLUE });
+      const put = await restUpload(app, alice.access, blue, { method: 'PUT', path: `/api/files/${older.id}/` });
+      expect(put.status).toBe(200);
+    } finally {
+      enqueue.mockRestore();
+    }
+    expect(await state(older.id)).toEqual({ state: null, attempts: 0, key: null });
+    expect((await get(older.id)).thumbnail_url).toBeNull();
+    await sql`update files set updated_at = now() - interval '15 minutes' where id = ${older.id}`.execute(app.deps.db);
+    expect(await backfillThumbnails(app.deps)).toMatchObject({ tried: 1, made: 1 });
+    const replaced = await get(older.id);
+    const res = await download(replaced.thumbnail_url as string);
+    expect(close(await meanColour(res.body, { left: 0, top: 0, width: 64, height: 64 }), BLUE)).toBe(true);
+  });
+
+  it('an undecodable image is tried once, then left alone: state refused, placeholder, thumbnail_url null', async () => {
+    const png = await solidImage('png', { width: 300, height: 200 });
+    const corrupt = Buffer.concat([png.subarray(0, 60), Buffer.alloc(200, 0x5a)]);
+    const created = await uploadWithQueueDown(corrupt, 'broken.png', { is_public: 'true' });
+    expect(created.mime_type).toBe('image/png');
+    await backdate(created.id, 15);
+
+    expect(await backfillThumbnails(app.deps)).toMatchObject({ tried: 1, refused: 1, made: 0 });
+    expect(await state(created.id)).toEqual({ state: 'refused', attempts: 1, key: null });
+    expect((await get(created.id)).thumbnail_url).toBeNull();
+    const res = await download(`${app.url}/f/${created.id}/thumb`);
+    expect([res.status, res.headers.get('content-type')]).toEqual([200, 'image/svg+xml']);
+
+    // Not tried on the next runs, and not queued either.
+    expect(await backfillThumbnails(app.deps)).toMatchObject({ tried: 0 });
+    await app.deps.jobs.runNow('backfill-thumbnails');
+    expect(await state(created.id)).toEqual({ state: 'refused', attempts: 1, key: null });
+    expect(await queued(created.id)).toBe(0);
+    // A make-thumbnail job for the same content (a duplicate, say) does not decode it again either.
+    expect(await makeThumbnail(app.deps, created.id, (await row(created.id)).storage_key)).toBe('refused');
+    expect((await pendingThumbnails(app.deps.db, { graceMs: 0, limit: 100 }).execute()).map((r) => r.id)).not.toContain(
+      created.id,
+    );
+  });
+
+  it('content that cannot be read is tried a few times, then left alone; failures in a row end a run', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < THUMBNAIL_BACKFILL.stopAfterFailures + 1; i++) {
+      const created = await uploadWithQueueDown(await solidImage('png', { width: 64, height: 64 }), `gone-${i}.png`);
+      await app.deps.storage.delete((await row(created.id)).storage_key);
+      await backdate(created.id, 15 + i);
+      ids.push(created.id);
+    }
+    const attempts = async () => Promise.all(ids.map(async (id) => (await state(id)).attempts));
+    // Storage looks away: the run stops after a few failures in a row instead of counting a try for every image.
+    expect(await backfillThumbnails(app.deps)).toMatchObject({
+      tried: THUMBNAIL_BACKFILL.stopAfterFailures,
+      failed: THUMBNAIL_BACKFILL.stopAfterFailures,
+    });
+    // Images not tried yet go first next time.
+    expect((await attempts()).sort()).toEqual([0, 1, 1, 1]);
+    for (let run = 0; run < THUMBNAIL_BACKFILL.maxAttempts * 2; run++) await backfillThumbnails(app.deps);
+    expect(await attempts()).toEqual(ids.map(() => THUMBNAIL_BACKFILL.maxAttempts));
+    expect(await backfillThumbnails(app.deps)).toMatchObject({ tried: 0 });
+    for (const id of ids) {
+      expect((await state(id)).state).toBeNull();
+      expect((await get(id)).thumbnail_url).toBeNull();
+    }
+  });
+
+  it('pending images are found through the partial index files_thumbnail_pending_idx', async () => {
+    const plan = await app.deps.db.transaction().execute(async (trx) => {
+      // The test catalogue is small: make the planner show whether it can use the index at all.
+      await sql`set local enable_seqscan = off`.execute(trx);
+      return pendingThumbnails(trx, { graceMs: THUMBNAIL_BACKFILL.graceMs, limit: 200 }).explain('json');
+    });
+    const text = JSON.stringify(plan);
+    expect(text).toContain('"Index Name":"files_thumbnail_pending_idx"');
+    expect(text).not.toContain('Seq Scan');
+    expect(text).not.toContain('"Node Type":"Sort"');
   });
 });
 

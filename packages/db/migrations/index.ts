@@ -11,6 +11,7 @@ import * as m2026_12_03_1320_expiring_links from './2026_12_03_1320_expiring_lin
 import * as m2026_12_03_1500_link_controls from './2026_12_03_1500_link_controls.js';
 import * as m2026_12_03_1600_thumbnails from './2026_12_03_1600_thumbnails.js';
 import * as m2026_12_03_1700_consumed_partials from './2026_12_03_1700_consumed_partials.js';
+import * as m2026_12_07_1900_thumbnail_state from './2026_12_07_1900_thumbnail_state.js';
 
 /**
  * Every migration, by its dated name. Listed statically (not read from the folder at run time) so the
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_03_1500_link_controls': m2026_12_03_1500_link_controls,
   '2026_12_03_1600_thumbnails': m2026_12_03_1600_thumbnails,
   '2026_12_03_1700_consumed_partials': m2026_12_03_1700_consumed_partials,
+  '2026_12_07_1900_thumbnail_state': m2026_12_07_1900_thumbnail_state,
 };

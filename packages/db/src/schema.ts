@@ -7,6 +7,11 @@ type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 export type Role = 'user' | 'admin';
 export type OtpChannel = 'email' | 'sms';
 export type SessionMethod = 'otp' | 'passkey';
+/**
+ * A thumbnail's outcome for a file's content: made; refused (the image could not be decoded, or declares too many
+ * pixels); skipped (not a type that is thumbnailed, or too large to read).
+ */
+export type ThumbnailState = 'made' | 'refused' | 'skipped';
 
 export interface UsersTable {
   id: Generated<string>;
@@ -114,6 +119,10 @@ export interface FilesTable {
   thumbnail_key: ColumnType<string | null, string | null | undefined, string | null>;
   /** Content type of the thumbnail (image/jpeg or image/webp). */
   thumbnail_type: ColumnType<string | null, string | null | undefined, string | null>;
+  /** What became of the current content's thumbnail; null while nothing is decided (cleared with new content). */
+  thumbnail_state: ColumnType<ThumbnailState | null, ThumbnailState | null | undefined, ThumbnailState | null>;
+  /** How often the backfill-thumbnails job has tried the current content (reset with new content). */
+  thumbnail_attempts: ColumnType<number, number | undefined, number>;
   /** argon2id hash of the private link's password; null: the link needs none. */
   link_password_hash: ColumnType<string | null, string | null | undefined, string | null>;
   /** Counted downloads after which the file answers 410 (and the sweeper removes it); null: no limit. */

@@ -8,7 +8,10 @@ export const makeThumbnailPayload = z.object({
   storageKey: z.string().regex(/^[A-Za-z0-9_-]{8,128}$/),
 });
 
-/** Makes an image's thumbnail after its upload was committed (queued by modules/files, never run in a request). */
+/**
+ * Makes an image's thumbnail after its upload was committed (queued by modules/files, never run in a request).
+ * A job that was never queued or got lost is made up for by backfill-thumbnails.
+ */
 export const makeThumbnailJob = defineJob({
   name: 'make-thumbnail',
   schema: makeThumbnailPayload,

@@ -177,8 +177,11 @@ export async function commitContentIn(deps: CommitDeps, trx: Db, args: CommitArg
         sha256: inspected.sha256,
         mime_type: inspected.mimeType,
         name: args.meta.name,
+        // New content: nothing is decided about its thumbnail yet (so the backfill finds it if the job is lost).
         thumbnail_key: null,
         thumbnail_type: null,
+        thumbnail_state: null,
+        thumbnail_attempts: 0,
         updated_at: new Date(),
       })
       .where('id', '=', replacedId)
@@ -237,7 +240,10 @@ export async function commitContentIn(deps: CommitDeps, trx: Db, args: CommitArg
   };
 }
 
-/** Images get a thumbnail, made by the make-thumbnail job; a queue failure never fails the upload. */
+/**
+ * Images get a thumbnail, made by the make-thumbnail job; a queue failure never fails the upload (the
+ * backfill-thumbnails job finds the image later: its thumbnail_state is still null).
+ */
 async function queueThumbnail(deps: CommitDeps, fileId: string, storageKey: string, mimeType: string) {
   if (!canThumbnail(mimeType)) return;
   await deps.jobs.enqueue('make-thumbnail', { fileId, storageKey }).catch((err: unknown) => {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { THUMBNAIL_TYPES } from '@tagdrop/contracts';
-import type { Db, FileRow } from '@tagdrop/db';
+import type { Db, FileRow, ThumbnailState } from '@tagdrop/db';
 import sharp from 'sharp';
 import type { AppDeps } from '../../deps.types.js';
 
@@ -9,6 +9,9 @@ import type { AppDeps } from '../../deps.types.js';
  * is committed, never in the request. A thumbnail is its own storage object beside the file's bytes
  * (`<storage key>_thumb`, through the Storage interface, so any driver works), named in `files.thumbnail_key`,
  * and removed with the file, with its old content on replace, and by the orphan sweeper if a crash left it behind.
+ * What became of it is kept in `files.thumbnail_state` (made, refused, skipped; null until decided, and again
+ * when the content changes), so the backfill-thumbnails job can find the images still waiting for one (a job that
+ * was never queued, images stored before thumbnails existed) and never tries a refused one again.
  */
 
 /** Longest side of a thumbnail, in pixels (never enlarged). */
@@ -70,12 +73,14 @@ async function readAll(stream: Readable, limit: number): Promise<Buffer | null> 
   return Buffer.concat(chunks);
 }
 
-export type ThumbnailOutcome = 'made' | 'exists' | 'skipped' | 'refused' | 'stale';
+/** A recorded state, or: 'exists' (made before), 'stale' (the file is gone or has other content now). */
+export type ThumbnailOutcome = ThumbnailState | 'exists' | 'stale';
 
 /**
- * Makes the thumbnail of a file's current content `storageKey`. Idempotent; a file deleted or given new content
- * meanwhile is left alone (and a thumbnail written for old content is removed at once). Storage errors throw
- * (the job retries); an image sharp refuses does not.
+ * Makes the thumbnail of a file's current content `storageKey` and records the outcome (thumbnail_state).
+ * Idempotent: content already decided is not read again; a file deleted or given new content meanwhile is left
+ * alone (and a thumbnail written for old content is removed at once). Storage errors throw and record nothing
+ * (the job retries, the backfill tries again later); an image sharp refuses does not throw.
  */
 export async function makeThumbnail(
   deps: Pick<AppDeps, 'db' | 'storage' | 'log'>,
@@ -84,22 +89,31 @@ export async function makeThumbnail(
 ): Promise<ThumbnailOutcome> {
   const row = await deps.db
     .selectFrom('files')
-    .select(['storage_key', 'mime_type', 'size', 'thumbnail_key'])
+    .select(['storage_key', 'mime_type', 'size', 'thumbnail_key', 'thumbnail_state'])
     .where('id', '=', fileId)
     .executeTakeFirst();
   if (!row || row.storage_key !== storageKey) return 'stale';
-  if (row.thumbnail_key) return 'exists';
-  if (!canThumbnail(row.mime_type) || Number(row.size) > THUMBNAIL_MAX_INPUT_BYTES) return 'skipped';
+  const decide = async (state: ThumbnailState) => {
+    if (row.thumbnail_state !== state) await recordState(deps.db, fileId, storageKey, state);
+    return state;
+  };
+  if (row.thumbnail_key) {
+    await decide('made');
+    return 'exists';
+  }
+  // Decided for this content already (the state is cleared whenever the content changes).
+  if (row.thumbnail_state === 'refused' || row.thumbnail_state === 'skipped') return row.thumbnail_state;
+  if (!canThumbnail(row.mime_type) || Number(row.size) > THUMBNAIL_MAX_INPUT_BYTES) return decide('skipped');
 
   const input = await readAll(await deps.storage.read(storageKey), THUMBNAIL_MAX_INPUT_BYTES);
-  if (!input) return 'skipped';
+  if (!input) return decide('skipped');
   let thumb: { data: Buffer; type: string };
   try {
     thumb = await renderThumbnail(input);
   } catch (err) {
     if (!(err instanceof ThumbnailRefused)) throw err;
     deps.log.warn({ fileId, reason: err.message }, 'make-thumbnail: image refused, no thumbnail');
-    return 'refused';
+    return decide('refused');
   }
   const key = thumbnailKeyFor(storageKey);
   await deps.storage.put(key, Readable.from([thumb.data]));
@@ -115,9 +129,19 @@ export async function makeThumbnail(
 async function recordThumbnail(db: Db, fileId: string, storageKey: string, key: string, type: string) {
   const result = await db
     .updateTable('files')
-    .set({ thumbnail_key: key, thumbnail_type: type })
+    .set({ thumbnail_key: key, thumbnail_type: type, thumbnail_state: 'made' })
     .where('id', '=', fileId)
     .where('storage_key', '=', storageKey)
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
+}
+
+/** Records a decision about the file's content, only if the file still has that content. */
+async function recordState(db: Db, fileId: string, storageKey: string, state: ThumbnailState) {
+  await db
+    .updateTable('files')
+    .set({ thumbnail_state: state })
+    .where('id', '=', fileId)
+    .where('storage_key', '=', storageKey)
+    .execute();
 }
