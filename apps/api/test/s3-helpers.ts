@@ -8,7 +8,7 @@
  * Point clients at it with path-style addressing and S3_REQUEST_CHECKSUM=when_required (s3rver stores the SDK's
  * default aws-chunked framing as data).
  */
-import { randomBytes } from 'node:crypto';
+import crypto, { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import {
   createServer as createHttpServer,
@@ -47,11 +47,38 @@ interface PendingUpload {
   initiated: Date;
 }
 
+/**
+ * s3rver encrypts its ListObjectsV2 continuation tokens with single DES, which OpenSSL 3 (Node 17 and later) has
+ * only in its legacy provider: without this, s3rver answers InternalError to every listing longer than one page.
+ * Two-key triple DES with both keys equal is the same cipher (the same tokens), from the default provider. Only
+ * the algorithm `des` is redirected (nothing else in this process uses it); in place while any test server runs.
+ */
+function letS3rverPaginate(): () => void {
+  const { createCipheriv, createDecipheriv } = crypto;
+  const des = (key: crypto.CipherKey) => Buffer.concat([key as Buffer, key as Buffer]);
+  crypto.createCipheriv = ((algorithm: string, key: crypto.CipherKey, iv: Buffer) =>
+    algorithm === 'des'
+      ? createCipheriv('des-ede-cbc', des(key), iv)
+      : createCipheriv(algorithm, key, iv)) as typeof createCipheriv;
+  crypto.createDecipheriv = ((algorithm: string, key: crypto.CipherKey, iv: Buffer) =>
+    algorithm === 'des'
+      ? createDecipheriv('des-ede-cbc', des(key), iv)
+      : createDecipheriv(algorithm, key, iv)) as typeof createDecipheriv;
+  return () => {
+    crypto.createCipheriv = createCipheriv;
+    crypto.createDecipheriv = createDecipheriv;
+  };
+}
+
+let paginating = 0;
+let undoPaginate: (() => void) | undefined;
+
 export async function startS3Server(): Promise<S3TestServer> {
   const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'tagdrop-s3-'));
   const bucket = 'tagdrop-test';
   // Loaded here, not at import: the test harness imports this file for s3Env only.
   const { default: S3rver } = await import('s3rver');
+  if (paginating++ === 0) undoPaginate = letS3rverPaginate();
   const s3rver = new S3rver({
     address: '127.0.0.1',
     port: 0,
@@ -199,6 +226,7 @@ export async function startS3Server(): Promise<S3TestServer> {
       await new Promise<void>((resolve) => proxy.close(() => resolve()));
       await s3rver.close();
       await fs.rm(directory, { recursive: true, force: true });
+      if (--paginating === 0) undoPaginate?.();
     },
   };
 }
