@@ -149,14 +149,14 @@ describe('delete-expired-files with two Agenda instances', () => {
       .execute();
     // A run that dies after deleting the rows, before the bytes (storage fails).
     const storage = app.deps.storage;
-    const original = storage.delete;
-    storage.delete = async () => {
+    const original = storage.deleteMany;
+    storage.deleteMany = async () => {
       throw new Error('killed half-way');
     };
     try {
       await expect(app.deps.jobs.runNow('delete-expired-files')).rejects.toThrow('killed half-way');
     } finally {
-      storage.delete = original;
+      storage.deleteMany = original;
     }
     for (const f of files) expect(await fileRow(f.id)).toBeUndefined();
     for (const key of keys) expect(await exists(objectPath(key))).toBe(true);

@@ -1,11 +1,13 @@
 /**
  * Expiry and the orphan sweep (delete-expired-files) on STORAGE_DRIVER=s3, read back by listing the bucket: an
  * abandoned tus upload loses its `.info`, its `.part` and its open multipart upload; a finished upload keeps its
- * object but loses `.info`; an expired file loses its object; objects and multipart uploads no row owns go.
+ * object but loses `.info`; an expired file loses its object; objects and multipart uploads no row owns go, also
+ * when the bucket lists over more than one page (S3 pages hold 1,000 keys).
  */
 import { Readable } from 'node:stream';
-import { CreateMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sweepExpired } from '../src/jobs/delete-expired-files.job.js';
 import {
   bytes,
   createRawUpload,
@@ -113,5 +115,101 @@ describe('delete-expired-files on s3', () => {
     expect(after.objects).not.toContain(orphan);
     expect(after.uploads).not.toContain('orphan-upload-1');
     expect(after.objects).toContain(kept.body.id);
+  });
+
+  it('lists the bucket page by page: 1,100 orphans around live files on two pages all go, every live object stays', async () => {
+    // Live: REST files, a finished tus upload (its object and .info) and one on its way (.info, .part and an open
+    // multipart upload).
+    const restIds = await Promise.all(
+      [1, 2, 3].map(async (i) => {
+        const res = await restUpload(app, user.access, bytes(1000 + i), { filename: `live-${i}.bin` });
+        expect(res.status).toBe(201);
+        return res.body.id;
+      }),
+    );
+    const finished = await createRawUpload(app, user.access, MiB, { filename: 'live-done.bin' });
+    expect((await patch(finished, 0, bytes(MiB))).status).toBe(204);
+    const open = await createRawUpload(app, user.access, 20 * MiB, { filename: 'live-open.bin' });
+    expect((await patch(open, 0, bytes(6 * MiB))).status).toBe(204);
+    expect((await patch(open, 6 * MiB, bytes(MiB))).status).toBe(204);
+    const live = [...restIds, idOf(finished), idOf(open)].sort();
+    await sweepExpired(app.deps); // whatever earlier tests left behind goes now: from here on, only live objects
+    const before = await listBucket(s3, PREFIX);
+    for (const id of restIds) expect(before.objects).toContain(id);
+    expect(before.objects).toEqual(expect.arrayContaining([idOf(finished), `${idOf(finished)}.info`]));
+    expect(before.objects).toEqual(expect.arrayContaining([`${idOf(open)}.info`, `${idOf(open)}.part`]));
+    expect(before.uploads).toContain(idOf(open));
+
+    // Orphans between the live ids (keys sort by bytes: '-' < digits < '_' < letters; the ids are UUIDs): 250
+    // before the first, 250 after each of the next three, 50 after each of the last two. So live objects sit on
+    // the first page and on the second one, and so do orphans.
+    const gaps = [250, 250, 250, 250, 50, 50];
+    const key = (head: string, n: number) => `${head}_orphan-${String(n).padStart(4, '0')}`;
+    const orphans = gaps.flatMap((size, i) =>
+      Array.from({ length: size }, (_, n) => key(i === 0 ? '-' : (live[i - 1] as string).slice(0, 8), n)),
+    );
+    expect(orphans).toHaveLength(1_100);
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+    // Objects outside S3_PREFIX, with keys the sweep would take for orphans: never touched.
+    const foreign = orphans.slice(0, 5).map((k) => `expiry0/${k}`);
+    try {
+      const keys = [...orphans.map((k) => `${PREFIX}${k}`), ...foreign];
+      for (let i = 0; i < keys.length; i += 25) {
+        await Promise.all(
+          keys
+            .slice(i, i + 25)
+            .map((Key) => client.send(new PutObjectCommand({ Bucket: s3.bucket, Key, Body: 'no row owns me' }))),
+        );
+      }
+    } finally {
+      client.destroy();
+    }
+    const listed = (await listBucket(s3, PREFIX)).objects;
+    expect(listed).toHaveLength(before.objects.length + orphans.length);
+    const pageOf = (k: string) => Math.floor(listed.indexOf(k) / 1_000);
+    expect([...new Set(before.objects.map(pageOf))].sort()).toEqual([0, 1]);
+    expect([...new Set(orphans.map(pageOf))].sort()).toEqual([0, 1]);
+
+    // One sweep, watched: every key it deletes goes through the real storage.deleteMany, recorded on the way.
+    const storage = app.deps.storage;
+    const realDeleteMany = storage.deleteMany;
+    const deleted: string[] = [];
+    const failed: string[] = [];
+    storage.deleteMany = async (keys) => {
+      deleted.push(...keys);
+      const answer = await realDeleteMany(keys);
+      failed.push(...answer.failed);
+      return answer;
+    };
+    const result = await sweepExpired(app.deps).finally(() => {
+      storage.deleteMany = realDeleteMany;
+    });
+    // Every orphan of both pages was taken for one, once, and nothing else was.
+    expect([...deleted].sort()).toEqual([...orphans].sort());
+    expect(result.orphans).toBe(orphans.length - failed.length);
+    // Read back through the S3 API: the orphans are gone and every live object is there. A delete that fails (the
+    // store or Redis away) leaves exactly that orphan, and the next run removes it, as after a crash.
+    let after = await listBucket(s3, PREFIX);
+    expect(after.objects).toEqual([...before.objects, ...failed].sort());
+    if (failed.length > 0) {
+      await sweepExpired(app.deps);
+      after = await listBucket(s3, PREFIX);
+    }
+    expect(after.objects).toEqual(before.objects);
+    expect(after.uploads).toEqual(before.uploads);
+    expect((await listBucket(s3, 'expiry0/')).objects).toEqual(foreign.map((k) => k.slice('expiry0/'.length)).sort());
+
+    // And they still work: the files are there, the open upload continues where it was.
+    for (const id of restIds)
+      expect((await app.api('GET', `/api/files/${id}/`, { token: user.access })).status).toBe(200);
+    const head = await tusRaw(app, 'HEAD', open, { token: user.access });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('upload-offset')).toBe(String(7 * MiB));
   });
 });

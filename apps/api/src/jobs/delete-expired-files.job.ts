@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { audit } from '../infra/audit.js';
 import { deleteFileBytes, deleteFileRows } from '../modules/files/files.service.js';
+import { inBatches } from '../storage/storage.js';
 import { defineJob, type JobDeps } from './types.js';
 
 export interface SweepResult {
@@ -17,7 +18,7 @@ const rest = (sinceMs: number) =>
   new Promise((r) => setTimeout(r, Math.min(1_000, (Date.now() - sinceMs) * REST_FRACTION)));
 
 /**
- * Deletes expired files in batches through deleteFiles (rows first, then bytes, then cached statistics),
+ * Deletes expired files in batches (rows first, then bytes, then cached statistics),
  * then abandoned tus uploads past their expiry, then storage objects that no row owns (older than
  * ORPHAN_GRACE_SECONDS, so a fresh upload is never raced). Every step is idempotent and ordered so that a
  * crash half-way only leaves work that the next run finishes: a row deleted before its bytes leaves an
@@ -64,9 +65,12 @@ export async function sweepExpired(deps: JobDeps, touch: () => Promise<unknown> 
     const removed = await deleteFileRows(deps, ids);
     await bytesOfLastBatch;
     // Handled at once (a failure is rethrown below, after the batch in flight), never an unhandled rejection.
-    bytesOfLastBatch = deleteFileBytes(deps, removed).catch((err) => {
-      bytesFailure ??= err;
-    });
+    bytesOfLastBatch = deleteFileBytes(deps, removed).then(
+      () => {},
+      (err) => {
+        bytesFailure ??= err;
+      },
+    );
     if (removed.length > 0) {
       await audit(deps.db, {
         actorId: null,
@@ -117,8 +121,13 @@ export async function sweepExpired(deps: JobDeps, touch: () => Promise<unknown> 
         (r) => r.storage_key,
       ),
     );
-    // Finished uploads: only their tus bookkeeping goes; unfinished ones: everything.
-    await Promise.all(removed.map((id) => (owned.has(id) ? deps.storage.finalizeUpload(id) : deps.storage.delete(id))));
+    // Finished uploads: only their tus bookkeeping goes; unfinished ones: everything (what fails stays an orphan).
+    await inBatches(
+      removed.filter((id) => owned.has(id)),
+      32,
+      (id) => deps.storage.finalizeUpload(id),
+    );
+    await deps.storage.deleteMany(removed.filter((id) => !owned.has(id)));
     await audit(deps.db, {
       actorId: null,
       action: 'upload.expired',
@@ -146,15 +155,9 @@ export async function sweepExpired(deps: JobDeps, touch: () => Promise<unknown> 
     ]);
     const known = new Set([...files, ...thumbnails, ...uploads].map((r) => r.key));
     const orphans = keys.filter((k) => !known.has(k.replace(/\.part$/, '')));
-    const failures: string[] = [];
-    await Promise.all(
-      orphans.map((key) =>
-        deps.storage.delete(key).then(
-          () => orphaned.push(key),
-          () => failures.push(key),
-        ),
-      ),
-    );
+    const { failed: failures } = await deps.storage.deleteMany(orphans);
+    const notRemoved = new Set(failures);
+    orphaned.push(...orphans.filter((k) => !notRemoved.has(k)));
     if (failures.length > 0) {
       deps.log.warn(
         { keys: failures.slice(0, 20), count: failures.length },

@@ -20,6 +20,11 @@ export interface Storage {
   stat(key: string): Promise<StoredObject | null>;
   /** Removes the object; a missing object is not an error (idempotent). */
   delete(key: string): Promise<void>;
+  /**
+   * Removes many objects as delete() does, with bounded work in flight (the expiry sweep hands thousands at once):
+   * never rejects for one key, but names the keys it could not remove (they stay for the next sweep).
+   */
+  deleteMany(keys: string[]): Promise<{ failed: string[] }>;
   /** Lists keys (for the orphan sweeper), in pages. */
   list(): AsyncIterable<{ key: string; modifiedAt: Date }>;
   /** The tus datastore writing into this storage, so finished uploads are readable by their key. */
@@ -45,6 +50,20 @@ export interface Storage {
     key: string,
     overrides: { contentType: string; contentDisposition: string; expiresInSeconds: number },
   ): Promise<string>;
+}
+
+/** Runs `work` on every item, at most `limit` at a time; returns the items whose work failed. */
+export async function inBatches<T>(items: T[], limit: number, work: (item: T) => Promise<unknown>): Promise<T[]> {
+  const failed: T[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item).catch(() => failed.push(item));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return failed;
 }
 
 /** Keys are generated ids: letters, digits, dash and underscore only. */

@@ -117,19 +117,35 @@ export async function deleteFileRows(deps: Pick<FilesDeps, 'db'>, ids: string[])
   return deps.db.transaction().execute((trx) => removeFileRows(trx, ids));
 }
 
-/** After deleteFileRows: the bytes, the thumbnails and the cached statistics. */
-export async function deleteFileBytes(deps: Pick<FilesDeps, 'storage' | 'stats'>, removed: RemovedFile[]) {
-  await Promise.all(
-    removed.flatMap((r) => [r.storage_key, r.thumbnail_key ?? []].flat().map((key) => deps.storage.delete(key))),
+/**
+ * After deleteFileRows: the bytes, the thumbnails and the cached statistics. Objects that could not be removed
+ * (the store away) are logged and left to the orphan sweep (no row names them any more); the rows' removal stands.
+ */
+export async function deleteFileBytes(
+  deps: Pick<FilesDeps, 'storage' | 'stats' | 'log'>,
+  removed: RemovedFile[],
+): Promise<{ failed: string[] }> {
+  const { failed } = await deps.storage.deleteMany(
+    removed.flatMap((r) => [r.storage_key, r.thumbnail_key ?? []].flat()),
   );
+  if (failed.length > 0) {
+    deps.log.warn(
+      { keys: failed.slice(0, 20), count: failed.length },
+      'objects of deleted files not removed; the orphan sweep will',
+    );
+  }
   await deps.stats.forget(removed.map((r) => r.id));
+  return { failed };
 }
 
 /**
  * Deletes files: rows first (so nothing can reach them any more), then the bytes, then the cached
  * statistics. A crash in between leaves only an orphaned object, which the sweeper removes.
  */
-export async function deleteFiles(deps: Pick<FilesDeps, 'db' | 'storage' | 'stats'>, ids: string[]): Promise<string[]> {
+export async function deleteFiles(
+  deps: Pick<FilesDeps, 'db' | 'storage' | 'stats' | 'log'>,
+  ids: string[],
+): Promise<string[]> {
   const removed = await deleteFileRows(deps, ids);
   await deleteFileBytes(deps, removed);
   return removed.map((r) => r.id);
