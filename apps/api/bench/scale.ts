@@ -8,8 +8,9 @@
  * API's RSS under list load and while streaming a large upload and download. Reports against the goals; never
  * fails on them.
  *
- * The API under measure is its own process (bench/lib/api-process.ts: `npm start` with this run's database and
- * Redis prefix), so its RSS is the API's alone; the seeding, the bare route and the expiry sweep (as `npm run
+ * The API under measure is its own process (bench/lib/api-process.ts: the compiled `node dist/main.js` the runtime
+ * image runs, or `npm start`'s tsx entry with BENCH_API_ENTRY=tsx, with this run's database and Redis prefix), so
+ * its RSS is the API's alone; the seeding, the bare route and the expiry sweep (as `npm run
  * worker` would run it) stay in this process.
  *
  * Knobs: BENCH_SCALE_SIZES (10000,1000000), BENCH_SCALE_SECONDS (8 per request), BENCH_EXPIRY_SCALE_FILES
@@ -162,7 +163,7 @@ export async function benchScale() {
   let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
   const api = await startApiProcess(app, { EXPIRY_INTERVAL: '1 hour', STATS_FLUSH_INTERVAL: '1 hour' });
   console.log(
-    `scale: API process pid ${api.pid}, RSS at start ${fmt(await api.rssMb())} MB; load average ${os
+    `scale: API process pid ${api.pid} (${process.env.BENCH_API_ENTRY === 'tsx' ? 'node --import tsx src/main.ts' : 'node dist/main.js'}), RSS at start ${fmt(await api.rssMb())} MB; load average ${os
       .loadavg()
       .map((l) => fmt(l, 1))
       .join(' ')}`,

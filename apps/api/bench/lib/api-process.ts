@@ -4,13 +4,15 @@
  * send their load here so that the RSS measured is the API's own, not the harness's (SMTP server, bare route,
  * seeding code, the sweep when run as a worker would).
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { TestApp } from '../../test/harness.js';
 
+const run = promisify(execFile);
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export const freePort = () =>
@@ -33,12 +35,15 @@ export interface ApiProcess {
 /**
  * `nodeArgs` default to BENCH_API_NODE_ARGS (space separated), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`; `dir`
  * is the API's folder (another checkout's apps/api measures its code against the same data: before → after).
+ * `entry`: `dist` runs the compiled `node dist/main.js` (what the runtime image runs; built first), `tsx` the
+ * TypeScript source as `npm start` does; default BENCH_API_ENTRY, else `dist`.
  */
 export async function startApiProcess(
   app: TestApp,
   env: Record<string, string> = {},
   nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean),
   dir = apiDir,
+  entry: 'dist' | 'tsx' = process.env.BENCH_API_ENTRY === 'tsx' ? 'tsx' : 'dist',
 ): Promise<ApiProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -65,7 +70,9 @@ export async function startApiProcess(
     ...env,
   };
   // `node --import tsx` is what the tsx CLI of `npm start` runs, minus its wrapper process: the pid is the API's.
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
+  if (entry === 'dist') await run(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: dir });
+  const args = entry === 'dist' ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, [...nodeArgs, ...args], {
     cwd: dir,
     env: childEnv,
     stdio: ['ignore', 'ignore', 'pipe'],
