@@ -70,7 +70,7 @@ export async function createDeps(config: Config, log: Logger, options: { jobsNam
       durationSeconds: 3600,
     }),
   };
-  const storage = createStorage(config, redis);
+  const storage = await createStorage(config, redis);
   const stats = createStatsService({ db, redis, log, keys, config });
   const sessionCache = createSessionCache(redis);
   const baseUrl = config.PUBLIC_URL ?? listenUrl(config.HOST, config.PORT);

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import type { Config } from '../env.js';
 
 export type { Logger };
@@ -24,6 +25,8 @@ export function createLogger(
   };
   if (destination) return pino(options, destination);
   if (config.NODE_ENV !== 'development') return pino(options);
+  // Loaded in development only (production logs JSON and never needs it).
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
   return pino(
     options,
     pretty({

@@ -6,15 +6,7 @@
  * not verify is 400 invalid_passkey, never a 500.
  */
 
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-} from '@simplewebauthn/server';
-import { decodeClientDataJSON, isoBase64URL } from '@simplewebauthn/server/helpers';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { PasskeyDto, PasskeyLoginInput, PasskeyRegisterInput, VerifyOtpOutput } from '@tagdrop/contracts';
 import type { AppDeps } from '../../deps.types.js';
 import { AppError } from '../../errors.js';
@@ -31,6 +23,16 @@ import {
 } from './passkeys.queries.js';
 import { accountBlocked } from './session-access.js';
 import { completeLogin } from './sessions.service.js';
+
+/** @simplewebauthn/server and its helpers (~25 MB of memory) are loaded by the first passkey request. */
+type WebAuthn = typeof import('@simplewebauthn/server') & typeof import('@simplewebauthn/server/helpers');
+let library: Promise<WebAuthn> | undefined;
+const webauthn = () => {
+  library ??= Promise.all([import('@simplewebauthn/server'), import('@simplewebauthn/server/helpers')]).then(
+    ([server, helpers]) => ({ ...server, ...helpers }),
+  );
+  return library;
+};
 
 export const CHALLENGE_TTL_SECONDS = 5 * 60;
 const TIMEOUT_MS = 2 * 60_000;
@@ -65,7 +67,8 @@ const toDto = (p: PasskeyRow): PasskeyDto => ({
 const staleChallenge = () => invalid('This passkey request has expired or was already answered. Start again.');
 
 /** The challenge in a browser's clientDataJSON; null when that is not readable. */
-function challengeOf(clientDataJSON: string): string | null {
+async function challengeOf(clientDataJSON: string): Promise<string | null> {
+  const { decodeClientDataJSON } = await webauthn();
   try {
     const { challenge } = decodeClientDataJSON(clientDataJSON);
     return typeof challenge === 'string' ? challenge : null;
@@ -81,7 +84,7 @@ async function answeredChallenge(
   purpose: ChallengePurpose,
   userId: string | null,
 ): Promise<string> {
-  const challenge = challengeOf(clientDataJSON);
+  const challenge = await challengeOf(clientDataJSON);
   if (challenge === null) throw invalid();
   if (!(await takeChallenge(deps.db, challenge, purpose, userId))) throw staleChallenge();
   return challenge;
@@ -98,7 +101,7 @@ export async function registrationOptions(deps: Pick<AppDeps, 'db'>, user: AuthU
     throw new AppError('conflict', `You have ${MAX_PASSKEYS_PER_USER} passkeys already. Remove one first.`);
   }
   const label = me.email ?? me.phone ?? 'Tagdrop user';
-  const options = await generateRegistrationOptions({
+  const options = await (await webauthn()).generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
     userName: label,
@@ -122,16 +125,18 @@ export async function registerPasskey(
   meta: RequestMeta,
 ): Promise<PasskeyDto> {
   const challenge = await answeredChallenge(deps, input.credential.response.clientDataJSON, 'register', user.id);
-  const verification = await verifyRegistrationResponse({
-    response: input.credential as RegistrationResponseJSON,
-    expectedChallenge: challenge,
-    expectedOrigin: rp.origin,
-    expectedRPID: rp.id,
-    requireUserVerification: true,
-    supportedAlgorithmIDs: ALGORITHMS,
-  }).catch((err) => {
-    throw invalid(undefined, err);
-  });
+  const verification = await (await webauthn())
+    .verifyRegistrationResponse({
+      response: input.credential as RegistrationResponseJSON,
+      expectedChallenge: challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.id,
+      requireUserVerification: true,
+      supportedAlgorithmIDs: ALGORITHMS,
+    })
+    .catch((err) => {
+      throw invalid(undefined, err);
+    });
   if (!verification.verified) throw invalid();
   const info = verification.registrationInfo;
   const created = await deps.db
@@ -213,7 +218,7 @@ export async function removePasskey(deps: Pick<AppDeps, 'db'>, user: AuthUser, i
 /** Options for "Sign in with a passkey": no credentials listed, the authenticator offers the ones it holds. */
 export async function loginOptions(deps: Pick<AppDeps, 'db' | 'limiters'>, rp: RelyingParty, meta: RequestMeta) {
   await deps.limiters.passkeyPerIp.consume(meta.ip);
-  const options = await generateAuthenticationOptions({
+  const options = await (await webauthn()).generateAuthenticationOptions({
     rpID: rp.id,
     allowCredentials: [],
     userVerification: 'required',
@@ -277,7 +282,7 @@ export async function loginWithPasskey(
     return error;
   };
 
-  const challenge = challengeOf(credential.response.clientDataJSON);
+  const challenge = await challengeOf(credential.response.clientDataJSON);
   if (challenge === null) throw await refuse('malformed_client_data');
   if (!(await takeChallenge(deps.db, challenge, 'login', null))) {
     throw await refuse('stale_challenge', staleChallenge());
@@ -291,24 +296,26 @@ export async function loginWithPasskey(
   }
   if (
     credential.response.userHandle &&
-    credential.response.userHandle !== isoBase64URL.fromBuffer(userHandleOf(passkey.user_id))
+    credential.response.userHandle !== (await webauthn()).isoBase64URL.fromBuffer(userHandleOf(passkey.user_id))
   ) {
     throw await refuse('user_handle_mismatch');
   }
   const counter = Number(passkey.counter);
-  const verification = await verifyAuthenticationResponse({
-    response: credential as AuthenticationResponseJSON,
-    expectedChallenge: challenge,
-    expectedOrigin: rp.origin,
-    expectedRPID: rp.id,
-    credential: {
-      id: passkey.credential_id,
-      publicKey: new Uint8Array(passkey.public_key),
-      counter,
-      transports: passkey.transports,
-    },
-    requireUserVerification: true,
-  }).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+  const verification = await (await webauthn())
+    .verifyAuthenticationResponse({
+      response: credential as AuthenticationResponseJSON,
+      expectedChallenge: challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.id,
+      credential: {
+        id: passkey.credential_id,
+        publicKey: new Uint8Array(passkey.public_key),
+        counter,
+        transports: passkey.transports,
+      },
+      requireUserVerification: true,
+    })
+    .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
   if (verification instanceof Error || !verification.verified) {
     // A counter that did not move forward: a cloned authenticator, or an assertion signed before the last use.
     const reason =

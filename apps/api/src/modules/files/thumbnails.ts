@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { THUMBNAIL_TYPES } from '@tagdrop/contracts';
 import type { Db, FileRow, ThumbnailState } from '@tagdrop/db';
-import sharp from 'sharp';
 import type { AppDeps } from '../../deps.types.js';
 
 /**
@@ -21,9 +20,20 @@ export const THUMBNAIL_MAX_PIXELS = 100_000_000;
 /** Larger files are not thumbnailed (sharp holds a streamed input in memory). */
 export const THUMBNAIL_MAX_INPUT_BYTES = 128 * 1024 * 1024;
 
-// One libvips thread per image and no operation cache: thumbnails must not starve requests on a small machine.
-sharp.concurrency(1);
-sharp.cache(false);
+/**
+ * sharp (libvips, ~30 MB of memory) is loaded when the first thumbnail is made, not by every API process. One
+ * libvips thread per image and no operation cache: thumbnails must not starve requests on a small machine.
+ */
+type Sharp = typeof import('sharp').default;
+let loading: Promise<Sharp> | undefined;
+const loadSharp = () => {
+  loading ??= import('sharp').then(({ default: sharp }: { default: Sharp }) => {
+    sharp.concurrency(1);
+    sharp.cache(false);
+    return sharp;
+  });
+  return loading;
+};
 
 export const thumbnailKeyFor = (storageKey: string) => `${storageKey}_thumb`;
 export const canThumbnail = (mimeType: string) => THUMBNAIL_TYPES.includes(mimeType);
@@ -43,6 +53,7 @@ export class ThumbnailRefused extends Error {
  * images with transparency WebP.
  */
 export async function renderThumbnail(input: Buffer): Promise<{ data: Buffer; type: string }> {
+  const sharp = await loadSharp();
   try {
     const image = sharp(input, {
       limitInputPixels: THUMBNAIL_MAX_PIXELS,
