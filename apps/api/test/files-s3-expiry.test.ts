@@ -5,7 +5,7 @@
  * when the bucket lists over more than one page (S3 pages hold 1,000 keys).
  */
 import { Readable } from 'node:stream';
-import { CreateMultipartUploadCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepExpired } from '../src/jobs/delete-expired-files.job.js';
 import {
@@ -18,7 +18,7 @@ import {
   type TestApp,
   tusRaw,
 } from './files-helpers.js';
-import { listBucket, type S3TestServer, s3Env, startS3Server } from './s3-helpers.js';
+import { listBucket, type S3TestServer, s3Client, s3Env, startS3Server } from './s3-helpers.js';
 
 const PREFIX = 'expiry/';
 const MiB = 1024 * 1024;
@@ -97,13 +97,7 @@ describe('delete-expired-files on s3', () => {
     expect(kept.status).toBe(201);
     const orphan = 'orphan-object-1';
     await app.deps.storage.put(orphan, Readable.from([Buffer.from('no row owns me')]));
-    const client = new S3Client({
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-    });
+    const client = await s3Client(s3);
     await client.send(new CreateMultipartUploadCommand({ Bucket: s3.bucket, Key: `${PREFIX}orphan-upload-1` }));
     client.destroy();
     const before = await listBucket(s3, PREFIX);
@@ -149,13 +143,7 @@ describe('delete-expired-files on s3', () => {
       Array.from({ length: size }, (_, n) => key(i === 0 ? '-' : (live[i - 1] as string).slice(0, 8), n)),
     );
     expect(orphans).toHaveLength(1_100);
-    const client = new S3Client({
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-    });
+    const client = await s3Client(s3);
     // Objects outside S3_PREFIX, with keys the sweep would take for orphans: never touched.
     const foreign = orphans.slice(0, 5).map((k) => `expiry0/${k}`);
     try {

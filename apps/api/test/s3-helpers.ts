@@ -246,13 +246,10 @@ export function s3Env(server: Omit<S3TestServer, 'stop'>, prefix = `t-${randomBy
   };
 }
 
-/** Every object key and open multipart upload under `prefix` (prefix removed), read through the S3 API itself. */
-export async function listBucket(
-  server: Omit<S3TestServer, 'stop'>,
-  prefix = '',
-): Promise<{ objects: string[]; uploads: string[] }> {
-  const { ListMultipartUploadsCommand, paginateListObjectsV2, S3Client } = await import('@aws-sdk/client-s3');
-  const client = new S3Client({
+/** An SDK client of the test server, as the tests' own (path-style, checksums only where required). */
+export async function s3Client(server: Omit<S3TestServer, 'stop'>) {
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  return new S3Client({
     endpoint: server.endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
@@ -260,6 +257,15 @@ export async function listBucket(
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+}
+
+/** Every object key and open multipart upload under `prefix` (prefix removed), read through the S3 API itself. */
+export async function listBucket(
+  server: Omit<S3TestServer, 'stop'>,
+  prefix = '',
+): Promise<{ objects: string[]; uploads: string[] }> {
+  const { ListMultipartUploadsCommand, paginateListObjectsV2 } = await import('@aws-sdk/client-s3');
+  const client = await s3Client(server);
   try {
     const objects: string[] = [];
     for await (const page of paginateListObjectsV2({ client }, { Bucket: server.bucket, Prefix: prefix })) {
