@@ -2,7 +2,7 @@
  * Query plans at a million files (PLAN_SEED_FILES overrides the size): the app's own list queries — captured
  * from the real services as they run against the seeded catalogue — are run again under EXPLAIN (ANALYZE,
  * BUFFERS) and must read about one page of rows, not the catalogue: own list, public list, hashtag pages
- * (public, own, admin) and their next pages. Search must go through the trigram index, and the hashtag list
+ * (public, own, admin) and their next pages. Search must read only its scope's candidates, and the hashtag list
  * must read the kept counts, never files or their links. Asserts on rows and buffers, never on time.
  */
 import { createTestDatabase, type TestDatabase } from '@tagdrop/db/testing';
@@ -143,16 +143,25 @@ describe(`query plans at ${FILES.toLocaleString('en')} files`, () => {
     }
   });
 
-  it('search goes through the trigram index and reads only candidate rows', async () => {
-    const plans = await plansOf(() =>
-      listFiles(deps, { kind: 'own', user: caller }, { search: 'forest' }, caller, url),
-    );
-    const search = plans.find((p) => p.scans.some((s) => s['Relation Name'] === 'files'));
-    const used = search?.scans.map((s) => s['Index Name']).filter(Boolean);
-    expect(used).toContain('files_search_trgm_idx');
-    expect(search?.scans.some((s) => s['Node Type'] === 'Seq Scan')).toBe(false);
-    // ~0.2% of the catalogue mentions "forest": candidates, not the catalogue, are read.
-    expect(search?.rowsRead).toBeLessThan(FILES * 0.01);
+  it('search reads only the candidates of its scope: own files, public files (scoped trigram indexes)', async () => {
+    for (const [label, scope, index] of [
+      ['own', { kind: 'own', user: caller }, 'files_owner_search_idx'],
+      ['public', { kind: 'public' }, 'files_public_search_idx'],
+    ] as const) {
+      const plans = await plansOf(() => listFiles(deps, scope, { search: 'forest' }, caller, url));
+      const search = plans.find((p) => p.scans.some((s) => s['Relation Name'] === 'files'));
+      const used = search?.scans.map((s) => s['Index Name']).filter(Boolean);
+      const where = `${label}: ${used?.join(', ')}`;
+      expect(used, where).toContain(index);
+      // Never every one of the owner's (or every public) file beside the candidates, never a table scan.
+      expect(used, where).not.toContain('files_owner_created_idx');
+      expect(used, where).not.toContain('files_public_created_idx');
+      expect(search?.scans.some((s) => s['Node Type'] === 'Seq Scan')).toBe(false);
+      // Fewer than 0.2% of the catalogue mention "forest", a tenth of those are the caller's, a fifth public: the
+      // scope's candidates are read (100–200 rows at a million files), never the catalogue.
+      expect(search?.rowsRead, where).toBeLessThanOrEqual(FILES * 0.002);
+      expect(search?.blocks, where).toBeLessThan(Math.max(PAGE_BLOCKS, FILES * 0.0005));
+    }
   });
 
   it('the hashtag list reads the kept counts, never files; of the links only the expired-not-swept ones', async () => {

@@ -12,6 +12,7 @@ import * as m2026_12_03_1500_link_controls from './2026_12_03_1500_link_controls
 import * as m2026_12_03_1600_thumbnails from './2026_12_03_1600_thumbnails.js';
 import * as m2026_12_03_1700_consumed_partials from './2026_12_03_1700_consumed_partials.js';
 import * as m2026_12_07_1900_thumbnail_state from './2026_12_07_1900_thumbnail_state.js';
+import * as m2026_12_07_2000_scoped_search from './2026_12_07_2000_scoped_search.js';
 
 /**
  * Every migration, by its dated name. Listed statically (not read from the folder at run time) so the
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_03_1600_thumbnails': m2026_12_03_1600_thumbnails,
   '2026_12_03_1700_consumed_partials': m2026_12_03_1700_consumed_partials,
   '2026_12_07_1900_thumbnail_state': m2026_12_07_1900_thumbnail_state,
+  '2026_12_07_2000_scoped_search': m2026_12_07_2000_scoped_search,
 };

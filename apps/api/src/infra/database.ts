@@ -19,15 +19,17 @@ export async function resolveDatabase(config: Config, log: Logger): Promise<Data
   if (config.DATABASE_URL) {
     return { url: config.DATABASE_URL, embedded: false, poolMax: 10, close: async () => {} };
   }
-  const [{ PGlite }, { PGLiteSocketServer }, { pg_trgm }] = await Promise.all([
+  const [{ PGlite }, { PGLiteSocketServer }, { pg_trgm }, { btree_gin }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite-socket'),
-    // Search uses trigram indexes (the migrations run `create extension pg_trgm`): PGlite ships the extension.
+    // Search uses trigram indexes, the scoped ones with the owner beside the trigrams (the migrations run
+    // `create extension pg_trgm` and `btree_gin`): PGlite ships both extensions.
     import('@electric-sql/pglite/contrib/pg_trgm'),
+    import('@electric-sql/pglite/contrib/btree_gin'),
   ]);
   const dir = path.join(config.dataDir, 'pglite');
   await fs.mkdir(dir, { recursive: true });
-  const db = await PGlite.create(dir, { extensions: { pg_trgm } });
+  const db = await PGlite.create(dir, { extensions: { pg_trgm, btree_gin } });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 20 });
   await server.start();
   const conn = server.getServerConn(); // "127.0.0.1:PORT"
