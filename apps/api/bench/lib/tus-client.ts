@@ -54,8 +54,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const proxy = await shapingProxy(new URL(input.target), input.rate);
   const started = process.hrtime.bigint();
   const url = await new Promise<string>((resolve, reject) => {
+    // Every request goes through the proxy, also those to the URLs the server hands out (tus Location headers are
+    // absolute, from PUBLIC_URL: the server's own address).
+    const direct = new tus.DefaultHttpStack({});
+    const origin = new URL(input.target).origin;
+    const httpStack: tus.HttpStack = {
+      createRequest: (method, url) => direct.createRequest(method, url.replace(origin, proxy.url)),
+      getName: () => 'ShapedNodeHttpStack',
+    };
     const upload = new tus.Upload(data, {
       endpoint: `${proxy.url}/uploads/`,
+      httpStack,
       headers: { authorization: `Bearer ${input.token}` },
       metadata: { filename: 'parallel-bench.bin' },
       retryDelays: null as never,
