@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../env.js';
 import type { Logger } from './logger.js';
+import { keepTurnsUntilReady } from './pglite-turns.js';
 
 export interface DatabaseEndpoint {
   url: string;
@@ -31,6 +32,7 @@ export async function resolveDatabase(config: Config, log: Logger): Promise<Data
   await fs.mkdir(dir, { recursive: true });
   const db = await PGlite.create(dir, { extensions: { pg_trgm, btree_gin } });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 20 });
+  keepTurnsUntilReady(server);
   await server.start();
   const conn = server.getServerConn(); // "127.0.0.1:PORT"
   log.info({ dir }, 'embedded PostgreSQL (PGlite) started');
