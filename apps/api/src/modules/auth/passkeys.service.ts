@@ -101,7 +101,8 @@ export async function registrationOptions(deps: Pick<AppDeps, 'db'>, user: AuthU
     throw new AppError('conflict', `You have ${MAX_PASSKEYS_PER_USER} passkeys already. Remove one first.`);
   }
   const label = me.email ?? me.phone ?? 'Tagdrop user';
-  const options = await (await webauthn()).generateRegistrationOptions({
+  const { generateRegistrationOptions } = await webauthn();
+  const options = await generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
     userName: label,
@@ -125,18 +126,17 @@ export async function registerPasskey(
   meta: RequestMeta,
 ): Promise<PasskeyDto> {
   const challenge = await answeredChallenge(deps, input.credential.response.clientDataJSON, 'register', user.id);
-  const verification = await (await webauthn())
-    .verifyRegistrationResponse({
-      response: input.credential as RegistrationResponseJSON,
-      expectedChallenge: challenge,
-      expectedOrigin: rp.origin,
-      expectedRPID: rp.id,
-      requireUserVerification: true,
-      supportedAlgorithmIDs: ALGORITHMS,
-    })
-    .catch((err) => {
-      throw invalid(undefined, err);
-    });
+  const { verifyRegistrationResponse } = await webauthn();
+  const verification = await verifyRegistrationResponse({
+    response: input.credential as RegistrationResponseJSON,
+    expectedChallenge: challenge,
+    expectedOrigin: rp.origin,
+    expectedRPID: rp.id,
+    requireUserVerification: true,
+    supportedAlgorithmIDs: ALGORITHMS,
+  }).catch((err) => {
+    throw invalid(undefined, err);
+  });
   if (!verification.verified) throw invalid();
   const info = verification.registrationInfo;
   const created = await deps.db
@@ -218,7 +218,8 @@ export async function removePasskey(deps: Pick<AppDeps, 'db'>, user: AuthUser, i
 /** Options for "Sign in with a passkey": no credentials listed, the authenticator offers the ones it holds. */
 export async function loginOptions(deps: Pick<AppDeps, 'db' | 'limiters'>, rp: RelyingParty, meta: RequestMeta) {
   await deps.limiters.passkeyPerIp.consume(meta.ip);
-  const options = await (await webauthn()).generateAuthenticationOptions({
+  const { generateAuthenticationOptions } = await webauthn();
+  const options = await generateAuthenticationOptions({
     rpID: rp.id,
     allowCredentials: [],
     userVerification: 'required',
@@ -275,6 +276,7 @@ export async function loginWithPasskey(
   meta: RequestMeta,
 ): Promise<VerifyOtpOutput> {
   await deps.limiters.passkeyPerIp.check(meta.ip);
+  const { isoBase64URL, verifyAuthenticationResponse } = await webauthn();
   const { credential } = input;
   let passkey: Awaited<ReturnType<typeof passkeyByCredential>>;
   const refuse = async (reason: PasskeyLoginRefusal, error: AppError = invalid()) => {
@@ -296,26 +298,24 @@ export async function loginWithPasskey(
   }
   if (
     credential.response.userHandle &&
-    credential.response.userHandle !== (await webauthn()).isoBase64URL.fromBuffer(userHandleOf(passkey.user_id))
+    credential.response.userHandle !== isoBase64URL.fromBuffer(userHandleOf(passkey.user_id))
   ) {
     throw await refuse('user_handle_mismatch');
   }
   const counter = Number(passkey.counter);
-  const verification = await (await webauthn())
-    .verifyAuthenticationResponse({
-      response: credential as AuthenticationResponseJSON,
-      expectedChallenge: challenge,
-      expectedOrigin: rp.origin,
-      expectedRPID: rp.id,
-      credential: {
-        id: passkey.credential_id,
-        publicKey: new Uint8Array(passkey.public_key),
-        counter,
-        transports: passkey.transports,
-      },
-      requireUserVerification: true,
-    })
-    .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+  const verification = await verifyAuthenticationResponse({
+    response: credential as AuthenticationResponseJSON,
+    expectedChallenge: challenge,
+    expectedOrigin: rp.origin,
+    expectedRPID: rp.id,
+    credential: {
+      id: passkey.credential_id,
+      publicKey: new Uint8Array(passkey.public_key),
+      counter,
+      transports: passkey.transports,
+    },
+    requireUserVerification: true,
+  }).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
   if (verification instanceof Error || !verification.verified) {
     // A counter that did not move forward: a cloned authenticator, or an assertion signed before the last use.
     const reason =
