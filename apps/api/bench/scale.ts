@@ -14,7 +14,9 @@
  * worker` would run it) stay in this process.
  *
  * Knobs: BENCH_SCALE_SIZES (10000,1000000), BENCH_SCALE_SECONDS (8 per request), BENCH_EXPIRY_SCALE_FILES
- * (1000000; 0 skips), BENCH_STREAM_GIB (5; 0 skips), BENCH_SCALE_LISTS (1; 0 skips the list table).
+ * (1000000; 0 skips), BENCH_STREAM_GIB (5; 0 skips), BENCH_SCALE_LISTS (1; 0 skips the list table),
+ * BENCH_SCALE_ONLY (only the list requests whose label contains it, e.g. `(own)` when profiling one),
+ * BENCH_SCALE_DOWNLOADS (1; 0 skips the small downloads).
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -38,6 +40,9 @@ const SIZES = (process.env.BENCH_SCALE_SIZES ?? '10000,1000000').split(',').map(
 const EXPIRY_FILES = Number(process.env.BENCH_EXPIRY_SCALE_FILES ?? 1_000_000);
 const STREAM_GIB = Number(process.env.BENCH_STREAM_GIB ?? 5);
 const LISTS = process.env.BENCH_SCALE_LISTS !== '0';
+/** Only the list requests whose label contains this (for profiling one of them). */
+const ONLY = process.env.BENCH_SCALE_ONLY ?? '';
+const DOWNLOADS = process.env.BENCH_SCALE_DOWNLOADS !== '0';
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon');
 
 interface Load {
@@ -209,7 +214,7 @@ export async function benchScale() {
       console.log(`scale: seeded ${fmt(size)} files in ${fmt(seedMs / 1000, 1)} s`);
       const bareLoad = await autocannon(`${bareUrl}/bare`);
       console.log(`  bare Fastify route: ${fmt(bareLoad.rps)} req/s, p50 ${bareLoad.p50} ms, p99 ${bareLoad.p99} ms`);
-      for (const r of requests) {
+      for (const r of requests.filter((q) => q.label.includes(ONLY))) {
         const url = `${api.url}${r.path}`;
         const headers = r.auth ? auth : {};
         const { ms: a, items: n } = await alone(url, headers);
@@ -245,24 +250,30 @@ export async function benchScale() {
     }
 
     // Small downloads: a 10 KiB public file through /f/{id} (counting on) vs nginx serving the same bytes.
-    const content = randomBytes(10 * 1024);
-    const form = new FormData();
-    form.set('file', new Blob([new Uint8Array(content)]), 'small.bin');
-    form.set('is_public', 'true');
-    const created = await fetch(`${app.url}/api/files/`, { method: 'POST', body: form, headers: auth });
-    const file = (await created.json()) as { id: string; download_url: string };
-    const row = await db.selectFrom('files').select('storage_key').where('id', '=', file.id).executeTakeFirstOrThrow();
-    await fs.copyFile(path.join(app.config.storageDir, row.storage_key), path.join(nginxRoot, 'small.bin'));
-    nginx = await startNginx(nginxRoot);
-    const viaNginx = await autocannon(`${nginx.url}/f/small.bin`);
-    await autocannon(`${api.url}/f/${file.id}`, {}, 1); // warm-up
-    const viaApi = await autocannon(`${api.url}/f/${file.id}`);
-    console.log(
-      `scale: 10 KiB downloads: tagdrop ${fmt(viaApi.rps)} req/s (p99 ${viaApi.p99} ms), nginx sendfile ${fmt(viaNginx.rps)} req/s (p99 ${viaNginx.p99} ms), ratio ${fmt(viaApi.rps / viaNginx.rps, 2)} (goal >= 0.5); load average ${os
-        .loadavg()
-        .map((l) => fmt(l, 1))
-        .join(' ')}`,
-    );
+    if (DOWNLOADS) {
+      const content = randomBytes(10 * 1024);
+      const form = new FormData();
+      form.set('file', new Blob([new Uint8Array(content)]), 'small.bin');
+      form.set('is_public', 'true');
+      const created = await fetch(`${app.url}/api/files/`, { method: 'POST', body: form, headers: auth });
+      const file = (await created.json()) as { id: string; download_url: string };
+      const row = await db
+        .selectFrom('files')
+        .select('storage_key')
+        .where('id', '=', file.id)
+        .executeTakeFirstOrThrow();
+      await fs.copyFile(path.join(app.config.storageDir, row.storage_key), path.join(nginxRoot, 'small.bin'));
+      nginx = await startNginx(nginxRoot);
+      const viaNginx = await autocannon(`${nginx.url}/f/small.bin`);
+      await autocannon(`${api.url}/f/${file.id}`, {}, 1); // warm-up
+      const viaApi = await autocannon(`${api.url}/f/${file.id}`);
+      console.log(
+        `scale: 10 KiB downloads: tagdrop ${fmt(viaApi.rps)} req/s (p99 ${viaApi.p99} ms), nginx sendfile ${fmt(viaNginx.rps)} req/s (p99 ${viaNginx.p99} ms), ratio ${fmt(viaApi.rps / viaNginx.rps, 2)} (goal >= 0.5); load average ${os
+          .loadavg()
+          .map((l) => fmt(l, 1))
+          .join(' ')}`,
+      );
+    }
 
     if (EXPIRY_FILES > 0) await expirySweep(app, api, auth, seeded);
     // A fresh login: the access token of the start (15 minutes) may have expired by now.

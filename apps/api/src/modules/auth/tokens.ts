@@ -48,8 +48,30 @@ export async function issueAccessToken(key: Uint8Array, claims: AccessClaims): P
     .sign(await cryptoKey(key, 'sign'));
 }
 
+/**
+ * Tokens already verified, by their exact text (only what passed every check below gets in), so that a client
+ * presenting the same access token again costs a map lookup instead of an HMAC: profiled, the signature check was
+ * ~15% of an own-list request's CPU under load. Expiry is still checked at every use; the entry leaves with it.
+ * Bounded (oldest out first): a flood of distinct tokens can only be forged tokens, which never get in.
+ */
+const VERIFIED_MAX = 5000;
+const CLOCK_TOLERANCE_SECONDS = 5;
+const verified = new WeakMap<Uint8Array, Map<string, { claims: AccessClaims; expMs: number }>>();
+
+function verifiedCache(key: Uint8Array) {
+  let cache = verified.get(key);
+  if (!cache) verified.set(key, (cache = new Map()));
+  return cache;
+}
+
 /** Verifies signature, algorithm, issuer, audience, type and expiry; anything off is `invalid_token`. */
 export async function verifyAccessToken(key: Uint8Array, token: string): Promise<AccessClaims> {
+  const cache = verifiedCache(key);
+  const hit = cache.get(token);
+  if (hit) {
+    if (Date.now() < hit.expMs) return hit.claims;
+    cache.delete(token); // expired: the full check below says so
+  }
   try {
     const { payload } = await jwtVerify(token, await cryptoKey(key, 'verify'), {
       algorithms: [ALGORITHM],
@@ -57,9 +79,12 @@ export async function verifyAccessToken(key: Uint8Array, token: string): Promise
       audience: JWT_AUDIENCE,
       typ: JWT_TYPE,
       requiredClaims: ['sub', 'sid', 'role', 'exp', 'iat'],
-      clockTolerance: 5,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
     });
-    return claimsSchema.parse(payload);
+    const claims = Object.freeze(claimsSchema.parse(payload));
+    if (cache.size >= VERIFIED_MAX) cache.delete(cache.keys().next().value as string);
+    cache.set(token, { claims, expMs: ((payload.exp as number) + CLOCK_TOLERANCE_SECONDS) * 1000 });
+    return claims;
   } catch (err) {
     const expired = err instanceof joseErrors.JWTExpired;
     throw new AppError('invalid_token', expired ? 'The access token has expired.' : 'The access token is invalid.', {
