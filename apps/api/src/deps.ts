@@ -112,11 +112,26 @@ export async function createDeps(config: Config, log: Logger, options: { jobsNam
   deps.close = async ({ deadline = Date.now() + 12_000 } = {}) => {
     // Running jobs may finish until 2 s before the deadline (10 s at most); the rest closes at once.
     const waitMs = Math.max(0, Math.min(10_000, deadline - Date.now() - 2_000));
-    await deps.jobs.stop({ waitMs }).catch((err) => log.error({ err: String(err) }, 'stopping jobs failed'));
+    // Each step gets until the deadline (at least 1 s): a pool still waiting for a connection that never comes
+    // back must not keep the process from stopping. What did not close in time is logged and left behind.
+    const step = async (what: string, close: () => Promise<unknown>) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), Math.max(1_000, deadline - Date.now()));
+        timer.unref();
+      });
+      const outcome = await Promise.race([
+        close().catch((err) => log.error({ err: String(err) }, `${what} failed`)),
+        late,
+      ]);
+      clearTimeout(timer);
+      if (outcome === 'late') log.warn(`shutdown: ${what} did not finish before the deadline; going on`);
+    };
+    await step('stopping jobs', () => deps.jobs.stop({ waitMs }));
     mailer.close();
-    await redis.close();
-    await db.destroy();
-    await database.close();
+    await step('closing Redis', () => redis.close());
+    await step('closing the database pool', () => db.destroy());
+    await step('closing the embedded database', () => database.close());
   };
   return deps;
 }

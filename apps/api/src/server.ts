@@ -6,7 +6,6 @@ import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
   jsonSchemaTransformObject,
-  serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
@@ -19,6 +18,7 @@ import { AppError, isOutage, serviceUnavailable, toErrorBody, toTRPCError } from
 import { createMetrics } from './http/metrics.js';
 import { optionalUser } from './http/request.js';
 import { docsCsp, metricsAllowed, registerSecurityHeaders } from './http/security.js';
+import { createSerializerCompiler } from './http/serializer.js';
 import { mountSpas } from './http/spa.js';
 import { createLogger, type Logger } from './infra/logger.js';
 import { authRest } from './modules/auth/auth.rest.js';
@@ -103,7 +103,8 @@ export function createServer(config: Config, options: ServerOptions = {}): Tagdr
       requestTimeout: 0,
     });
     server.setValidatorCompiler(validatorCompiler);
-    server.setSerializerCompiler(serializerCompiler);
+    // Responses: fast-json-stringify from each zod schema; checked against zod itself outside production.
+    server.setSerializerCompiler(createSerializerCompiler({ check: config.NODE_ENV !== 'production' }));
 
     // Security headers of every response (CSP, nosniff, no-referrer, framing, HSTS behind https): http/security.ts.
     await registerSecurityHeaders(server, config);
