@@ -39,7 +39,9 @@ describe('response serializer', () => {
       ...item(3),
       stats: { clicks: 3, unique_visitors: 1, last_click_at: at, daily: [{ date: '2026-12-07', clicks: 3 }] },
     };
-    expect(JSON.parse(fast(route(fileSchema))(file))).toEqual(JSON.parse(zodSerializerCompiler(route(fileSchema))(file)));
+    expect(JSON.parse(fast(route(fileSchema))(file))).toEqual(
+      JSON.parse(zodSerializerCompiler(route(fileSchema))(file)),
+    );
     const tags = { results: [{ name: 'forest', count: 3 }] };
     expect(fast(route(hashtagListOutput))(tags)).toBe(zodSerializerCompiler(route(hashtagListOutput))(tags));
   });

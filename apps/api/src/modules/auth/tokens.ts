@@ -59,8 +59,8 @@ const CLOCK_TOLERANCE_SECONDS = 5;
 const verified = new WeakMap<Uint8Array, Map<string, { claims: AccessClaims; expMs: number }>>();
 
 function verifiedCache(key: Uint8Array) {
-  let cache = verified.get(key);
-  if (!cache) verified.set(key, (cache = new Map()));
+  const cache = verified.get(key) ?? new Map();
+  verified.set(key, cache);
   return cache;
 }
 
