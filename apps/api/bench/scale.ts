@@ -16,7 +16,9 @@
  * Knobs: BENCH_SCALE_SIZES (10000,1000000), BENCH_SCALE_SECONDS (8 per request), BENCH_EXPIRY_SCALE_FILES
  * (1000000; 0 skips), BENCH_STREAM_GIB (5; 0 skips), BENCH_SCALE_LISTS (1; 0 skips the list table),
  * BENCH_SCALE_ONLY (only the list requests whose label contains it, e.g. `(own)` when profiling one),
- * BENCH_SCALE_DOWNLOADS (1; 0 skips the small downloads).
+ * BENCH_SCALE_DOWNLOADS (1; 0 skips the small downloads), BENCH_BASELINE_DIR (the root of another checkout, e.g. a
+ * `git worktree` of an earlier commit with its own `npm ci`: its API serves the same data and each list request
+ * and the small downloads are measured on it too, in the same run, for before → after ratios).
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -43,6 +45,8 @@ const LISTS = process.env.BENCH_SCALE_LISTS !== '0';
 /** Only the list requests whose label contains this (for profiling one of them). */
 const ONLY = process.env.BENCH_SCALE_ONLY ?? '';
 const DOWNLOADS = process.env.BENCH_SCALE_DOWNLOADS !== '0';
+/** Another checkout (its root): its API runs beside this one on the same data, measured in the same run. */
+const BASELINE = process.env.BENCH_BASELINE_DIR;
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon');
 
 interface Load {
@@ -167,6 +171,14 @@ export async function benchScale() {
   const nginxRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'tagdrop-nginx-root-'));
   let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
   const api = await startApiProcess(app, { EXPIRY_INTERVAL: '1 hour', STATS_FLUSH_INTERVAL: '1 hour' });
+  const baseline = BASELINE
+    ? await startApiProcess(
+        app,
+        { EXPIRY_INTERVAL: '1 hour', STATS_FLUSH_INTERVAL: '1 hour', JOBS_IN_PROCESS: 'false' },
+        [],
+        path.resolve(BASELINE, 'apps/api'),
+      )
+    : undefined;
   console.log(
     `scale: API process pid ${api.pid} (${process.env.BENCH_API_ENTRY === 'tsx' ? 'node --import tsx src/main.ts' : 'node dist/main.js'}), RSS at start ${fmt(await api.rssMb())} MB; load average ${os
       .loadavg()
@@ -226,6 +238,13 @@ export async function benchScale() {
         console.log(
           `  ${r.label}: ${fmt(load.rps)} req/s (${fmt(load.rps / bareLoad.rps, 3)}x bare), p50 ${load.p50} ms, p99 ${load.p99} ms, alone ${fmt(a, 1)} ms, ${n} items${load.errors ? `, ${load.errors} errors` : ''}`,
         );
+        if (baseline) {
+          const before = await autocannon(`${baseline.url}${r.path}`, headers);
+          const { ms: beforeAlone } = await alone(`${baseline.url}${r.path}`, headers);
+          console.log(
+            `    baseline (${BASELINE}): ${fmt(before.rps)} req/s, p99 ${before.p99} ms, alone ${fmt(beforeAlone, 1)} ms: now ${fmt(load.rps / before.rps, 2)}x the req/s`,
+          );
+        }
       }
     }
     const [small, large] = [SIZES[0] as number, SIZES.at(-1) as number];
@@ -267,6 +286,13 @@ export async function benchScale() {
       const viaNginx = await autocannon(`${nginx.url}/f/small.bin`);
       await autocannon(`${api.url}/f/${file.id}`, {}, 1); // warm-up
       const viaApi = await autocannon(`${api.url}/f/${file.id}`);
+      if (baseline) {
+        await autocannon(`${baseline.url}/f/${file.id}`, {}, 1); // warm-up
+        const before = await autocannon(`${baseline.url}/f/${file.id}`);
+        console.log(
+          `scale: 10 KiB downloads on the baseline: ${fmt(before.rps)} req/s: now ${fmt(viaApi.rps / before.rps, 2)}x`,
+        );
+      }
       console.log(
         `scale: 10 KiB downloads: tagdrop ${fmt(viaApi.rps)} req/s (p99 ${viaApi.p99} ms), nginx sendfile ${fmt(viaNginx.rps)} req/s (p99 ${viaNginx.p99} ms), ratio ${fmt(viaApi.rps / viaNginx.rps, 2)} (goal >= 0.5); load average ${os
           .loadavg()
@@ -281,6 +307,7 @@ export async function benchScale() {
       await streamRss(app, api, { authorization: `Bearer ${(await app.login('scale-stream@example.com')).access}` });
   } finally {
     await api.stop();
+    await baseline?.stop();
     await nginx?.stop();
     await bare.close();
     await fs.rm(nginxRoot, { recursive: true, force: true });
