@@ -18,7 +18,9 @@
  * BENCH_SCALE_ONLY (only the list requests whose label contains it, e.g. `(own)` when profiling one),
  * BENCH_SCALE_DOWNLOADS (1; 0 skips the small downloads), BENCH_BASELINE_DIR (the root of another checkout, e.g. a
  * `git worktree` of an earlier commit with its own `npm ci`: its API serves the same data and each list request
- * and the small downloads are measured on it too, in the same run, for before → after ratios).
+ * and the small downloads are measured on it too, in the same run, for before → after ratios; this checkout's root
+ * compares node flags instead: BENCH_API_NODE_ARGS for the API under measure, BENCH_BASELINE_NODE_ARGS for the
+ * baseline).
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -175,7 +177,7 @@ export async function benchScale() {
     ? await startApiProcess(
         app,
         { EXPIRY_INTERVAL: '1 hour', STATS_FLUSH_INTERVAL: '1 hour', JOBS_IN_PROCESS: 'false' },
-        [],
+        (process.env.BENCH_BASELINE_NODE_ARGS ?? '').split(' ').filter(Boolean),
         path.resolve(BASELINE, 'apps/api'),
       )
     : undefined;
@@ -239,8 +241,9 @@ export async function benchScale() {
           `  ${r.label}: ${fmt(load.rps)} req/s (${fmt(load.rps / bareLoad.rps, 3)}x bare), p50 ${load.p50} ms, p99 ${load.p99} ms, alone ${fmt(a, 1)} ms, ${n} items${load.errors ? `, ${load.errors} errors` : ''}`,
         );
         if (baseline) {
-          const before = await autocannon(`${baseline.url}${r.path}`, headers);
+          // In the same order as above (alone, then under load), so that both start equally warm.
           const { ms: beforeAlone } = await alone(`${baseline.url}${r.path}`, headers);
+          const before = await autocannon(`${baseline.url}${r.path}`, headers);
           console.log(
             `    baseline (${BASELINE}): ${fmt(before.rps)} req/s, p99 ${before.p99} ms, alone ${fmt(beforeAlone, 1)} ms: now ${fmt(load.rps / before.rps, 2)}x the req/s`,
           );
