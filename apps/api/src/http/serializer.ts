@@ -41,25 +41,34 @@ const mapValues = (o: Json) => Object.fromEntries(Object.entries(o).map(([k, v])
  *
  * `check` (development and tests): every response is also serialized the zod way, which validates it, and the two
  * must agree, so the whole test suite proves that the fast writer answers exactly what the schema allows.
+ *
+ * Each writer is compiled by the first response that needs it (~1–3 ms each, ~90 route/status pairs, most of them
+ * error answers rarely sent), not at start-up.
  */
 export function createSerializerCompiler({ check }: { check: boolean }): FastifySerializerCompiler<ZodType> {
   return (route) => {
     const viaZod = zodSerializerCompiler(route as Parameters<typeof zodSerializerCompiler>[0]);
-    let fast: (data: unknown) => string;
-    try {
-      const json = z.toJSONSchema(route.schema, { io: 'output', target: 'draft-07', unrepresentable: 'throw' });
-      fast = fastJson(forSerializer(json) as Parameters<typeof fastJson>[0]);
-    } catch {
-      return viaZod;
-    }
-    if (!check) return fast;
-    return (data) => {
+    let writer: ((data: unknown) => string) | undefined;
+    const compile = () => {
+      try {
+        const json = z.toJSONSchema(route.schema, { io: 'output', target: 'draft-07', unrepresentable: 'throw' });
+        const fast = fastJson(forSerializer(json) as Parameters<typeof fastJson>[0]);
+        return check ? checked(fast) : fast;
+      } catch {
+        return viaZod;
+      }
+    };
+    const checked = (fast: (data: unknown) => string) => (data: unknown) => {
       const expected = viaZod(data);
       const written = fast(data);
       if (!isDeepStrictEqual(JSON.parse(written), JSON.parse(expected))) {
         throw new Error(`${route.method} ${route.url} ${route.httpStatus}: fast serializer differs from the schema's`);
       }
       return written;
+    };
+    return (data) => {
+      writer ??= compile();
+      return writer(data);
     };
   };
 }

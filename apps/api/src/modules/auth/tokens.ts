@@ -24,8 +24,11 @@ export type AccessClaims = z.infer<typeof claimsSchema>;
  */
 const cryptoKeys = new WeakMap<Uint8Array, { sign?: Promise<CryptoKey>; verify?: Promise<CryptoKey> }>();
 function cryptoKey(key: Uint8Array, use: 'sign' | 'verify'): Promise<CryptoKey> {
-  const entry = cryptoKeys.get(key) ?? {};
-  cryptoKeys.set(key, entry);
+  let entry = cryptoKeys.get(key);
+  if (!entry) {
+    entry = {};
+    cryptoKeys.set(key, entry);
+  }
   entry[use] ??= crypto.subtle.importKey(
     'raw',
     key as Uint8Array<ArrayBuffer>,
@@ -59,8 +62,11 @@ const CLOCK_TOLERANCE_SECONDS = 5;
 const verified = new WeakMap<Uint8Array, Map<string, { claims: AccessClaims; expMs: number }>>();
 
 function verifiedCache(key: Uint8Array) {
-  const cache = verified.get(key) ?? new Map();
-  verified.set(key, cache);
+  let cache = verified.get(key);
+  if (!cache) {
+    cache = new Map();
+    verified.set(key, cache);
+  }
   return cache;
 }
 
