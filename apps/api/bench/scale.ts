@@ -223,6 +223,7 @@ export async function benchScale() {
     const results = new Map<string, Map<number, Load & { alone: number; bare: number; items: number }>>();
     let seeded = 0;
     let listPeakRss = 0;
+    let baselinePeakRss = 0;
     for (const size of LISTS ? SIZES : []) {
       const seedMs = await seedCatalogue(db, { files: size - seeded, offset: seeded, callerId: caller.user.id });
       seeded = size;
@@ -244,7 +245,10 @@ export async function benchScale() {
         if (baseline) {
           // In the same order as above (alone, then under load), so that both start equally warm.
           const { ms: beforeAlone } = await alone(`${baseline.url}${r.path}`, headers);
-          const before = await autocannon(`${baseline.url}${r.path}`, headers);
+          const { result: before, peak: beforePeak } = await peakRss(baseline, () =>
+            autocannon(`${baseline.url}${r.path}`, headers),
+          );
+          baselinePeakRss = Math.max(baselinePeakRss, beforePeak);
           console.log(
             `    baseline (${BASELINE}): ${fmt(before.rps)} req/s, p99 ${before.p99} ms, alone ${fmt(beforeAlone, 1)} ms: now ${fmt(load.rps / before.rps, 2)}x the req/s`,
           );
@@ -270,6 +274,10 @@ export async function benchScale() {
           .map((l) => fmt(l, 1))
           .join(' ')}`,
       );
+      if (baseline)
+        console.log(
+          `scale: baseline API process RSS peak under the same load ${fmt(baselinePeakRss)} MB, ${fmt(await baseline.rssMb())} MB after`,
+        );
     }
 
     // Small downloads: a 10 KiB public file through /f/{id} (counting on) vs nginx serving the same bytes.

@@ -36,7 +36,8 @@ export interface ApiProcess {
  * `nodeArgs` default to BENCH_API_NODE_ARGS (space separated), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`; `dir`
  * is the API's folder (another checkout's apps/api measures its code against the same data: before → after).
  * `entry`: `dist` runs the compiled `node dist/main.js` (what the runtime image runs; built first), `tsx` the
- * TypeScript source as `npm start` does; default BENCH_API_ENTRY, else `dist`. BENCH_API_STDERR=1 shows its stderr.
+ * TypeScript source as `npm start` does; default BENCH_API_ENTRY, else `dist`. BENCH_API_STDERR=1 shows its stdout and stderr
+ * (e.g. with `--trace-gc`).
  */
 export async function startApiProcess(
   app: TestApp,
@@ -75,7 +76,7 @@ export async function startApiProcess(
   const child = spawn(process.execPath, [...nodeArgs, ...args], {
     cwd: dir,
     env: childEnv,
-    stdio: ['ignore', 'ignore', process.env.BENCH_API_STDERR ? 'inherit' : 'pipe'],
+    stdio: ['ignore', process.env.BENCH_API_STDERR ? 'inherit' : 'ignore', process.env.BENCH_API_STDERR ? 'inherit' : 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
