@@ -11,6 +11,10 @@ export const redisClusterTests = [
   'test/auth-revocation.test.ts',
   'test/auth-sessions.test.ts',
   'test/tus-locker.test.ts',
+  // @tus/s3-store's metadata cache shared in Redis by two instances (its own S3 server).
+  'test/files-s3-instances.test.ts',
+  // The download metadata cache: cross-instance invalidation, its multi-key Lua.
+  'test/downloads-metadata-cache.test.ts',
 ];
 
 /**

@@ -4,11 +4,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createTagdropClient, type TagdropClient } from '@tagdrop/contracts/client';
 import * as tus from 'tus-js-client';
 import { startTestApp, type TestApp } from './harness.js';
+import { listBucket } from './s3-helpers.js';
 
 export type { TestApp };
 export type FileObject = {
@@ -52,6 +54,26 @@ export async function stopFilesApp(app: TestApp | undefined) {
     await new Promise((r) => setTimeout(r, 50));
   }
   await app.stop();
+}
+
+/**
+ * What the app's storage holds, on either driver, sorted: local — the entries of STORAGE_DIR (`.part` files of
+ * half-written uploads included; `uploads` is empty); s3 — the objects under S3_PREFIX and the keys of the open
+ * multipart uploads there, listed through the S3 API. "Nothing stored": two snapshots are equal.
+ */
+export async function storedObjects(app: Pick<TestApp, 'config'>): Promise<{ objects: string[]; uploads: string[] }> {
+  const { config } = app;
+  if (config.STORAGE_DRIVER === 's3') {
+    const server = {
+      endpoint: config.S3_ENDPOINT ?? '',
+      bucket: config.S3_BUCKET ?? '',
+      accessKeyId: config.S3_ACCESS_KEY_ID ?? '',
+      secretAccessKey: config.S3_SECRET_ACCESS_KEY ?? '',
+    };
+    return listBucket(server, config.S3_PREFIX);
+  }
+  const objects = await readdir(config.storageDir).catch(() => [] as string[]);
+  return { objects: objects.sort(), uploads: [] };
 }
 
 /** Promotes a user to admin in the database, then logs in again (the role is in the token). */

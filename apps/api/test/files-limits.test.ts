@@ -2,7 +2,6 @@
  * MAX_UPLOAD_BYTES and USER_QUOTA_BYTES, over tus (at creation, and while bytes arrive with a deferred length)
  * and over REST multipart: 413 with a JSON error code, nothing stored, and the quota counted right.
  */
-import { readdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +13,7 @@ import {
   sha256,
   startFilesApp,
   stopFilesApp,
+  storedObjects,
   type TestApp,
   TusFailure,
   trpc,
@@ -115,12 +115,12 @@ describe('size limit (MAX_UPLOAD_BYTES)', () => {
 
   it('REST multipart over the limit → 413 payload_too_large and nothing stored', async () => {
     const user = await newUser();
-    const before = (await readdir(app.config.storageDir).catch(() => [])).length;
+    const before = await storedObjects(app);
     const res = await restUpload(app, user.access, bytes(MAX + 1));
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('payload_too_large');
-    const after = (await readdir(app.config.storageDir).catch(() => [])).length;
-    expect(after).toBe(before);
+    // Local: no file (nor `.part`) in STORAGE_DIR; s3: no object and no open multipart upload under S3_PREFIX.
+    await expect.poll(() => storedObjects(app), { timeout: 5_000 }).toEqual(before);
     expect((await trpc(app, user.access).files.list.query({})).results).toEqual([]);
   });
 });

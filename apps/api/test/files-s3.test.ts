@@ -5,8 +5,12 @@
  * termination, deletion and replacement leave no object behind. The whole file suite also runs on s3 (project
  * `s3` in vitest.config.ts); this file holds what only an object store has.
  */
+import { once } from 'node:events';
+import { request } from 'node:http';
+import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/env.js';
+import { bytesUsed } from '../src/modules/files/files.queries.js';
 import {
   bearer,
   bytes,
@@ -21,7 +25,7 @@ import {
   type TestApp,
   tusRaw,
 } from './files-helpers.js';
-import { listBucket, type S3TestServer, s3Env, startS3Server } from './s3-helpers.js';
+import { listBucket, type S3TestServer, s3Client, s3Env, startS3Server } from './s3-helpers.js';
 
 const OFFSET = 'application/offset+octet-stream';
 const MiB = 1024 * 1024;
@@ -29,9 +33,13 @@ let s3: S3TestServer;
 let app: TestApp;
 let user: Session;
 let n = 0;
+/** The requests the S3 server received (method, path and query, headers), in order. */
+const seen: { method: string; url: string; headers: Record<string, string | string[] | undefined> }[] = [];
 
 beforeAll(async () => {
-  s3 = await startS3Server();
+  s3 = await startS3Server({
+    onRequest: (req) => seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers }),
+  });
   app = await startFilesApp(s3Env(s3, 'files-s3/'));
   user = await app.login(`s3-${n++}@example.com`);
 });
@@ -83,6 +91,44 @@ async function interruptedPatch(url: string, offset: number, body: Buffer, cutAf
     duplex: 'half',
     signal: controller.signal,
   } as RequestInit).catch(() => undefined);
+}
+
+/**
+ * A REST multipart upload of `total` file bytes whose client goes away after about `cutAfter` of them: the request
+ * is destroyed once the server has opened the S3 multipart upload (a part of 8 MiB reached the store's uploader).
+ */
+async function cutRestUpload(token: string, total: number, cutAfter: number) {
+  const before = new Set((await bucket()).uploads);
+  const boundary = 'x-tagdrop-cut';
+  const head = Buffer.from(
+    `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="cut.bin"\r\n` +
+      'content-type: application/octet-stream\r\n\r\n',
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const req = request(`${app.url}/api/files/`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'content-length': String(head.length + total + tail.length),
+    },
+  });
+  let answered: number | undefined;
+  req.on('response', (res) => {
+    answered = res.statusCode;
+    res.resume();
+  });
+  req.on('error', () => {});
+  req.write(head);
+  const piece = bytes(MiB);
+  for (let sent = 0; sent < cutAfter; sent += piece.length) {
+    if (!req.write(piece)) await once(req, 'drain');
+  }
+  await expect
+    .poll(async () => (await bucket()).uploads.filter((k) => !before.has(k)).length, { timeout: 15_000 })
+    .toBe(1);
+  req.destroy();
+  expect(answered).toBeUndefined(); // cut mid-body, not refused
 }
 
 describe('STORAGE_DRIVER=s3', () => {
@@ -173,6 +219,100 @@ describe('STORAGE_DRIVER=s3', () => {
     const left = (await bucket()).objects;
     expect(left.filter((k) => !keys.includes(k))).toEqual([]);
     expect(left.length).toBeLessThan(keys.length);
+  });
+});
+
+describe('REST uploads of several parts (lib-storage, 8 MiB parts)', () => {
+  const partsOf = (key: string) =>
+    seen.filter((r) => r.method === 'PUT' && r.url.includes(`/files-s3/${key}?`) && /[?&]partNumber=/.test(r.url))
+      .length;
+
+  it('a 20 MiB upload and a 20 MiB replace keeping the id: sha256 of the bytes, the same bytes back', async () => {
+    const content = bytes(20 * MiB);
+    const res = await restUpload(app, user.access, content, { filename: 'large.bin' });
+    expect(res.status).toBe(201);
+    const id = res.body.id;
+    expect(res.body.size).toBe(content.length);
+    expect(res.body.sha256).toBe(sha256(content));
+    expect(partsOf(id)).toBe(3);
+    const got = await download(res.body.download_url as string, bearer(user.access));
+    expect(got.body.length).toBe(content.length);
+    expect(sha256(got.body)).toBe(sha256(content));
+
+    const next = bytes(20 * MiB + 12_345);
+    const replaced = await restUpload(app, user.access, next, {
+      method: 'PUT',
+      path: `/api/files/${id}/`,
+      filename: 'large.bin',
+    });
+    expect(replaced.status).toBe(200);
+    expect(replaced.body.id).toBe(id);
+    expect(replaced.body.size).toBe(next.length);
+    expect(replaced.body.sha256).toBe(sha256(next));
+    const row = await app.deps.db
+      .selectFrom('files')
+      .select('storage_key')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(row.storage_key).not.toBe(id);
+    expect(partsOf(row.storage_key)).toBe(3);
+    const again = await download(replaced.body.download_url as string, bearer(user.access));
+    expect(sha256(again.body)).toBe(sha256(next));
+    const state = await bucket();
+    expect(state.objects).toContain(row.storage_key);
+    expect(state.objects).not.toContain(id); // the first content is gone
+    expect(state.uploads.filter((k) => k === id || k === row.storage_key)).toEqual([]);
+  });
+
+  it('a client gone mid-body (after 10 of 20 MiB) leaves no object, no open multipart upload, no quota used', async () => {
+    const quitter = await app.login(`s3-cut-${n++}@example.com`);
+    const before = await bucket();
+    await cutRestUpload(quitter.access, 20 * MiB, 10 * MiB);
+    await expect.poll(async () => bucket(), { timeout: 15_000 }).toEqual(before);
+    await expect
+      .poll(
+        async () =>
+          (await app.deps.db.selectFrom('uploads').select('id').where('owner_id', '=', quitter.user.id).execute())
+            .length,
+        { timeout: 5_000 },
+      )
+      .toBe(0);
+    expect(await bytesUsed(app.deps.db, quitter.user.id, app.config.MAX_UPLOAD_BYTES)).toBe(0);
+    const list = await app.api<{ results: unknown[] }>('GET', '/api/files/', { token: quitter.access });
+    expect(list.body.results).toEqual([]);
+  });
+});
+
+describe('DeleteObjects with S3_REQUEST_CHECKSUM=when_required (stores that want Content-MD5)', () => {
+  it('the SDK alone sends a CRC32, which the server refuses; Tagdrop sends Content-MD5 and no CRC headers', async () => {
+    const client = await s3Client(s3);
+    try {
+      const plain = await client
+        .send(new DeleteObjectsCommand({ Bucket: s3.bucket, Delete: { Objects: [{ Key: 'files-s3/none' }] } }))
+        .then(
+          () => null,
+          (err: Error) => err,
+        );
+      expect(plain?.name).toBe('InvalidRequest');
+    } finally {
+      client.destroy();
+    }
+    const sdk = seen.filter((r) => r.method === 'POST' && r.url.includes('?delete')).at(-1);
+    expect(sdk?.headers['x-amz-checksum-crc32']).toBeTruthy();
+    expect(sdk?.headers['content-md5']).toBeUndefined();
+
+    const from = seen.length;
+    const file = await restUpload(app, user.access, 'deleted soon', { filename: 'gone.txt' });
+    expect((await app.api('DELETE', `/api/files/${file.body.id}/`, { token: user.access })).status).toBe(204);
+    expect((await bucket()).objects).not.toContain(file.body.id);
+    const deletes = seen.slice(from).filter((r) => r.method === 'POST' && r.url.includes('?delete'));
+    expect(deletes.length).toBeGreaterThan(0);
+    for (const r of deletes) {
+      expect(r.headers['content-md5']).toMatch(/^[A-Za-z0-9+/]{22}==$/);
+      expect(
+        Object.keys(r.headers).filter((h) => h.startsWith('x-amz-checksum-') || h === 'x-amz-sdk-checksum-algorithm'),
+      ).toEqual([]);
+    }
   });
 });
 

@@ -2,7 +2,9 @@
  * An S3-compatible server for tests and benches: s3rver (a filesystem-backed S3 emulator) behind a small HTTP
  * proxy that adds the three multipart operations s3rver 3.7 lacks and @tus/s3-store needs — ListParts,
  * ListMultipartUploads and AbortMultipartUpload — read from and applied to s3rver's own on-disk multipart state
- * (`<dir>/<bucket>/._S3rver_uploads/<uploadId>/{key,metadata,<part>,<part>.md5}`). Everything else (objects,
+ * (`<dir>/<bucket>/._S3rver_uploads/<uploadId>/{key,metadata,<part>,<part>.md5}`), and that refuses DeleteObjects
+ * without a correct Content-MD5, as older MinIO and Ceph RGW do (the stores S3_REQUEST_CHECKSUM=when_required is
+ * for; the SDK sends a CRC32 there unless Tagdrop's middleware adds the MD5). Everything else (objects,
  * multipart create/upload/complete, signatures, presigned URLs, response-header overrides) is s3rver's. Each call
  * gets its own temp directory and free ports; stop() closes both servers and removes the directory.
  * Point clients at it with path-style addressing and S3_REQUEST_CHECKSUM=when_required (s3rver stores the SDK's
@@ -73,7 +75,12 @@ function letS3rverPaginate(): () => void {
 let paginating = 0;
 let undoPaginate: (() => void) | undefined;
 
-export async function startS3Server(): Promise<S3TestServer> {
+export interface S3TestServerOptions {
+  /** Sees every request as it reaches the wrapper (method, URL, headers), before it is handled or forwarded. */
+  onRequest?: (req: IncomingMessage) => void;
+}
+
+export async function startS3Server(options: S3TestServerOptions = {}): Promise<S3TestServer> {
   const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'tagdrop-s3-'));
   const bucket = 'tagdrop-test';
   // Loaded here, not at import: the test harness imports this file for s3Env only.
@@ -174,7 +181,33 @@ export async function startS3Server(): Promise<S3TestServer> {
     res.writeHead(204).end();
   }
 
-  function forward(req: IncomingMessage, res: ServerResponse) {
+  /**
+   * DeleteObjects as the stores of S3_REQUEST_CHECKSUM=when_required (older MinIO, Ceph RGW) take it: only with a
+   * Content-MD5 of the body (s3rver takes it without one); a missing or wrong one fails the whole call.
+   */
+  async function deleteObjects(req: IncomingMessage, res: ServerResponse) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const sent = req.headers['content-md5'];
+    if (!sent) {
+      return sendXml(
+        res,
+        400,
+        '<Error><Code>InvalidRequest</Code><Message>Missing required header for this request: Content-MD5</Message></Error>',
+      );
+    }
+    if (sent !== crypto.createHash('md5').update(body).digest('base64')) {
+      return sendXml(
+        res,
+        400,
+        '<Error><Code>BadDigest</Code><Message>The Content-MD5 you specified did not match what we received.</Message></Error>',
+      );
+    }
+    forward(req, res, body);
+  }
+
+  function forward(req: IncomingMessage, res: ServerResponse, body?: Buffer) {
     // The Host header stays as the client signed it (s3rver checks the signature over it).
     const { expect: _expect, ...headers } = req.headers;
     const upstream = httpRequest(
@@ -188,14 +221,23 @@ export async function startS3Server(): Promise<S3TestServer> {
       if (!res.headersSent) res.writeHead(502).end(String(err));
       else res.destroy(err);
     });
-    req.pipe(upstream);
+    if (body) upstream.end(body);
+    else req.pipe(upstream);
   }
 
   const proxy = createHttpServer((req, res) => {
+    options.onRequest?.(req);
     const url = new URL(req.url ?? '/', 'http://s3.test');
     const [, name, ...rest] = url.pathname.split('/');
     const key = decodeURIComponent(rest.join('/'));
     const q = url.searchParams;
+    if (name === bucket && req.method === 'POST' && !key && q.has('delete')) {
+      deleteObjects(req, res).catch((err) => {
+        if (!res.headersSent)
+          sendXml(res, 500, `<Error><Code>InternalError</Code><Message>${xml(String(err))}</Message></Error>`);
+      });
+      return;
+    }
     const handled =
       name !== bucket
         ? null

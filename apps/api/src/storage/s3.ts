@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -90,6 +91,70 @@ function prefixKeys(client: S3Client, prefix: string): void {
   );
 }
 
+/**
+ * The operations whose S3 model says `httpChecksumRequired` (in the pinned SDK: `requestChecksumRequired: true`):
+ * the object and bucket calls that S3-compatible stores of the `when_required` kind (older MinIO, Ceph RGW and
+ * others) accept only with a `Content-MD5`. Of these Tagdrop sends DeleteObjects (its own deletes and
+ * @tus/s3-store's remove()); the rest are here so that a future call is covered too.
+ */
+const CHECKSUM_REQUIRED = new Set(
+  [
+    'DeleteObjects',
+    'PutObjectAcl',
+    'PutObjectLegalHold',
+    'PutObjectLockConfiguration',
+    'PutObjectRetention',
+    'PutObjectTagging',
+    'PutBucketAcl',
+    'PutBucketCors',
+    'PutBucketEncryption',
+    'PutBucketLifecycleConfiguration',
+    'PutBucketLogging',
+    'PutBucketOwnershipControls',
+    'PutBucketPolicy',
+    'PutBucketReplication',
+    'PutBucketRequestPayment',
+    'PutBucketTagging',
+    'PutBucketVersioning',
+    'PutBucketWebsite',
+    'PutPublicAccessBlock',
+  ].map((name) => `${name}Command`),
+);
+
+/**
+ * S3_REQUEST_CHECKSUM=when_required: the SDK still sends a CRC32 (`x-amz-checksum-crc32` and
+ * `x-amz-sdk-checksum-algorithm`) where a checksum is required, never the `Content-MD5` that the stores this mode
+ * exists for ask for (aws-sdk-js-v3 #6819, #6920): DeleteObjects would fail there, and with it every delete and
+ * expiry. This build-step middleware runs after the SDK's own checksum middleware (priority low) and before
+ * signing: for those operations it sets `Content-MD5` (base64 MD5 of the body) and drops the CRC headers.
+ */
+function contentMd5WhereRequired(client: S3Client): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const request = args.request as { headers?: Record<string, string>; body?: unknown } | undefined;
+      const body = request?.body ?? '';
+      if (!request?.headers || !CHECKSUM_REQUIRED.has(context.commandName ?? '')) return next(args);
+      if (typeof body !== 'string' && !(body instanceof Uint8Array)) return next(args); // streams: none of these
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(request.headers)) {
+        const lower = name.toLowerCase();
+        if (lower.startsWith('x-amz-checksum-') || lower === 'x-amz-sdk-checksum-algorithm' || lower === 'content-md5')
+          continue;
+        headers[name] = value;
+      }
+      headers['content-md5'] = createHash('md5').update(body).digest('base64');
+      return next({ ...args, request: { ...request, headers } });
+    },
+    { step: 'build', priority: 'low', name: 'tagdropContentMd5' },
+  );
+}
+
+/** What every SDK client of this configuration gets: S3_PREFIX on its keys, Content-MD5 in when_required mode. */
+function prepareClient(client: S3Client, config: S3Config): void {
+  prefixKeys(client, config.S3_PREFIX);
+  if (config.S3_REQUEST_CHECKSUM === 'when_required') contentMd5WhereRequired(client);
+}
+
 const isNotFound = (err: unknown) =>
   err instanceof Error && ['NotFound', 'NoSuchKey', 'NoSuchUpload'].includes(err.name);
 
@@ -126,9 +191,9 @@ class RedisMetadataCache implements KvStore<MetadataValue> {
 class TagdropS3Store extends S3Store {
   readonly digests = new RunningDigests();
 
-  constructor(options: ConstructorParameters<typeof S3Store>[0], prefix: string) {
+  constructor(options: ConstructorParameters<typeof S3Store>[0], config: S3Config) {
     super(options);
-    prefixKeys(this.client, prefix);
+    prepareClient(this.client, config); // @tus/s3-store's own client: its remove() sends DeleteObjects too
   }
 
   protected override async saveMetadata(upload: Upload, uploadId: string): Promise<void> {
@@ -170,14 +235,15 @@ class TagdropS3Store extends S3Store {
 /**
  * Objects in an S3-compatible bucket (AWS S3, MinIO, Cloudflare R2, Garage, Ceph RGW), standard S3 calls only,
  * under S3_PREFIX. tus uploads go through @tus/s3-store (a multipart upload per tus upload); REST uploads are
- * streamed with lib-storage (a multipart upload of 8 MiB parts, at most 4 in memory; aborted on failure).
+ * streamed with lib-storage (a multipart upload of 8 MiB parts, 4 in flight plus the one being filled: about 40 MiB
+ * per upload at most; aborted on failure).
  * `redis` shares @tus/s3-store's metadata cache between instances (in-process without Redis: one instance only).
  */
 export function s3Storage(config: S3Config, options: { redis?: RedisHandle } = {}): Storage {
   const Bucket = config.S3_BUCKET ?? '';
   const clientConfig = s3ClientConfig(config);
   const client = new S3Client(clientConfig);
-  prefixKeys(client, config.S3_PREFIX);
+  prepareClient(client, config);
   let tusStore: TagdropS3Store | undefined;
 
   /** Open multipart uploads whose key starts with `prefix`, page by page. */
@@ -336,7 +402,7 @@ export function s3Storage(config: S3Config, options: { redis?: RedisHandle } = {
             ? { cache: new RedisMetadataCache(options.redis, Math.ceil(expirationPeriodInMilliseconds / 1000)) }
             : {}),
         },
-        config.S3_PREFIX,
+        config,
       );
       return tusStore;
     },
