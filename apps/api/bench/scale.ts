@@ -53,6 +53,8 @@ const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon');
 
 interface Load {
   rps: number;
+  /** Requests answered in the run. */
+  total: number;
   p50: number;
   p99: number;
   errors: number;
@@ -64,12 +66,18 @@ async function autocannon(url: string, headers: Record<string, string> = {}, sec
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
   const { stdout } = await run(process.execPath, [...args, url], { maxBuffer: 64 * 1024 * 1024 });
   const r = JSON.parse(stdout) as {
-    requests: { average: number };
+    requests: { average: number; total: number };
     latency: { p50: number; p99: number };
     non2xx: number;
     errors: number;
   };
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors };
+  return {
+    rps: r.requests.average,
+    total: r.requests.total,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.non2xx + r.errors,
+  };
 }
 
 /** Median latency of sequential requests (no concurrency): what one request costs. */
@@ -87,9 +95,17 @@ async function alone(url: string, headers: Record<string, string> = {}, n = 30) 
   return { ms: times.sort((a, b) => a - b)[Math.floor(n / 2)] as number, items };
 }
 
-/** Samples the API process's RSS (load generators and the harness run elsewhere) while `work` runs. */
-async function peakRss<T>(api: ApiProcess, work: () => Promise<T>): Promise<{ result: T; peak: number }> {
+/**
+ * Samples the API process's RSS (load generators and the harness run elsewhere) while `work` runs, and the CPU time
+ * it used meanwhile (divided by the requests answered, the API's own work per request: unlike req/s it does not move
+ * with what else the 2 cores are doing).
+ */
+async function peakRss<T>(
+  api: ApiProcess,
+  work: () => Promise<T>,
+): Promise<{ result: T; peak: number; cpuMs: number }> {
   let peak = await api.rssMb();
+  const cpuBefore = await api.cpuMs();
   const timer = setInterval(() => {
     void api.rssMb().then((mb) => {
       peak = Math.max(peak, mb);
@@ -97,7 +113,7 @@ async function peakRss<T>(api: ApiProcess, work: () => Promise<T>): Promise<{ re
   }, 100);
   try {
     const result = await work();
-    return { result, peak: Math.max(peak, await api.rssMb()) };
+    return { result, peak: Math.max(peak, await api.rssMb()), cpuMs: (await api.cpuMs()) - cpuBefore };
   } finally {
     clearInterval(timer);
   }
@@ -234,23 +250,26 @@ export async function benchScale() {
         const url = `${api.url}${r.path}`;
         const headers = r.auth ? auth : {};
         const { ms: a, items: n } = await alone(url, headers);
-        const { result: load, peak } = await peakRss(api, () => autocannon(url, headers));
+        const { result: load, peak, cpuMs } = await peakRss(api, () => autocannon(url, headers));
+        const cpuUs = (cpuMs * 1000) / Math.max(1, load.total);
         listPeakRss = Math.max(listPeakRss, peak);
         const row = results.get(r.label) ?? new Map();
         row.set(size, { ...load, alone: a, bare: bareLoad.rps, items: n });
         results.set(r.label, row);
         console.log(
-          `  ${r.label}: ${fmt(load.rps)} req/s (${fmt(load.rps / bareLoad.rps, 3)}x bare), p50 ${load.p50} ms, p99 ${load.p99} ms, alone ${fmt(a, 1)} ms, ${n} items${load.errors ? `, ${load.errors} errors` : ''}`,
+          `  ${r.label}: ${fmt(load.rps)} req/s (${fmt(load.rps / bareLoad.rps, 3)}x bare), p50 ${load.p50} ms, p99 ${load.p99} ms, alone ${fmt(a, 1)} ms, API CPU ${fmt(cpuUs)} µs/request, ${n} items${load.errors ? `, ${load.errors} errors` : ''}`,
         );
         if (baseline) {
           // In the same order as above (alone, then under load), so that both start equally warm.
           const { ms: beforeAlone } = await alone(`${baseline.url}${r.path}`, headers);
-          const { result: before, peak: beforePeak } = await peakRss(baseline, () =>
-            autocannon(`${baseline.url}${r.path}`, headers),
-          );
+          const {
+            result: before,
+            peak: beforePeak,
+            cpuMs: beforeCpuMs,
+          } = await peakRss(baseline, () => autocannon(`${baseline.url}${r.path}`, headers));
           baselinePeakRss = Math.max(baselinePeakRss, beforePeak);
           console.log(
-            `    baseline (${BASELINE}): ${fmt(before.rps)} req/s, p99 ${before.p99} ms, alone ${fmt(beforeAlone, 1)} ms: now ${fmt(load.rps / before.rps, 2)}x the req/s`,
+            `    baseline (${BASELINE}): ${fmt(before.rps)} req/s, p99 ${before.p99} ms, alone ${fmt(beforeAlone, 1)} ms, API CPU ${fmt((beforeCpuMs * 1000) / Math.max(1, before.total))} µs/request: now ${fmt(load.rps / before.rps, 2)}x the req/s, ${fmt((beforeCpuMs * 1000) / Math.max(1, before.total) / cpuUs, 2)}x less CPU per request`,
           );
         }
       }

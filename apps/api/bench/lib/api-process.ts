@@ -29,6 +29,8 @@ export interface ApiProcess {
   pid: number;
   /** Resident set size of the API process now (MB), from /proc. */
   rssMb(): Promise<number>;
+  /** CPU time the API process has used so far (user + system, ms), from /proc: work per request, whatever else runs. */
+  cpuMs(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,9 @@ export interface ApiProcess {
  * TypeScript source as `npm start` does; default BENCH_API_ENTRY, else `dist`. BENCH_API_STDERR=1 shows its stdout and stderr
  * (e.g. with `--trace-gc`).
  */
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks (100 on every common build). */
+const CLOCK_TICKS = 100;
+
 export async function startApiProcess(
   app: TestApp,
   env: Record<string, string> = {},
@@ -76,7 +81,11 @@ export async function startApiProcess(
   const child = spawn(process.execPath, [...nodeArgs, ...args], {
     cwd: dir,
     env: childEnv,
-    stdio: ['ignore', process.env.BENCH_API_STDERR ? 'inherit' : 'ignore', process.env.BENCH_API_STDERR ? 'inherit' : 'pipe'],
+    stdio: [
+      'ignore',
+      process.env.BENCH_API_STDERR ? 'inherit' : 'ignore',
+      process.env.BENCH_API_STDERR ? 'inherit' : 'pipe',
+    ],
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
@@ -103,6 +112,12 @@ export async function startApiProcess(
       const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
       const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
       return kb / 1024;
+    },
+    async cpuMs() {
+      const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in ticks.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
     },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
