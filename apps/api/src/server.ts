@@ -11,6 +11,7 @@ import {
 import { sql } from 'kysely';
 import { createDeps, listenUrl } from './deps.js';
 import type { AppDeps } from './deps.types.js';
+import { withDownloadPaths } from './downloads/openapi.js';
 import { registerDownloads } from './downloads/routes.js';
 import { zipRest } from './downloads/zip.rest.js';
 import type { Config } from './env.js';
@@ -198,7 +199,8 @@ export function createServer(config: Config, options: ServerOptions = {}): Tagdr
           transform: jsonSchemaTransform,
           transformObject: jsonSchemaTransformObject,
         });
-        const withServers = (doc: object) => ({ ...doc, servers: [{ url: d.baseUrl }] });
+        // The download routes (/f, /s) live outside /api and answer bytes: described in downloads/openapi.ts.
+        const withServers = (doc: object) => ({ ...withDownloadPaths(doc), servers: [{ url: d.baseUrl }] });
         await api.register(fastifySwaggerUi, {
           routePrefix: '/docs',
           staticCSP: docsCsp(config),

@@ -81,6 +81,58 @@ function chunkedPatch(
   });
 }
 
+/** An upload whose length is deferred (Upload-Defer-Length: 1); returns its URL. */
+async function deferredUpload(): Promise<string> {
+  const res = await tusRaw(app, 'POST', '/uploads/', {
+    token: alice.access,
+    headers: { 'upload-defer-length': '1', 'upload-metadata': encodeMetadata({ filename: 'deferred.bin' }) },
+  });
+  expect(res.status).toBe(201);
+  return new URL(res.headers.get('location') as string, app.url).toString();
+}
+
+/**
+ * A PATCH that declares the length with a chunk that fails its checksum (as a header, then as a trailer) is
+ * refused and changes nothing: the length stays deferred (HEAD, the row), the offset where it was; the same
+ * declaration with the right chunk then works.
+ */
+async function refusedDeclarationChangesNothing() {
+  const data = Buffer.from('0123456789');
+  const url = await deferredUpload();
+  const id = url.split('/').pop() as string;
+  expect((await patch(url, 0, data.subarray(0, 4))).status).toBe(204);
+  const rest = data.subarray(4);
+  const unchanged = async () => {
+    const state = await tusRaw(app, 'HEAD', url, { token: alice.access });
+    expect(state.status).toBe(200);
+    expect(state.headers.get('upload-defer-length')).toBe('1');
+    expect(state.headers.get('upload-length')).toBeNull();
+    expect(state.headers.get('upload-offset')).toBe('4');
+    const row = await app.deps.db.selectFrom('uploads').select('size').where('id', '=', id).executeTakeFirst();
+    expect(row?.size).toBeNull();
+  };
+  const bad = await patch(url, 4, rest, {
+    'upload-length': '10',
+    'upload-checksum': `sha1 ${digest('sha1', Buffer.from('other'))}`,
+  });
+  expect(bad.status).toBe(460);
+  await unchanged();
+  const trailer = await chunkedPatch(
+    url,
+    4,
+    [rest],
+    { 'Upload-Checksum': `md5 ${digest('md5', Buffer.from('other'))}` },
+    undefined,
+    { 'upload-length': '10' },
+  );
+  expect(trailer.status).toBe(460);
+  await unchanged();
+  const good = await patch(url, 4, rest, { 'upload-length': '10', 'upload-checksum': `sha1 ${digest('sha1', rest)}` });
+  expect(good.status).toBe(204);
+  expect(good.headers.get('upload-offset')).toBe('10');
+  expect((await trpc(app, alice.access).files.get.query({ id })).sha256).toBe(sha256(data));
+}
+
 describe('Upload-Checksum on PATCH', () => {
   for (const algorithm of ['sha1', 'md5', 'sha256']) {
     it(`a chunk with its ${algorithm} digest is accepted and the file is whole`, async () => {
@@ -129,6 +181,10 @@ describe('Upload-Checksum on PATCH', () => {
     expect(await offsetOf(url)).toBe('0');
     const id = url.split('/').pop() as string;
     expect(await app.deps.db.selectFrom('files').select('id').where('id', '=', id).execute()).toEqual([]);
+  });
+
+  it('a length declared with a chunk that fails its checksum is not declared (still deferred)', async () => {
+    await refusedDeclarationChangesNothing();
   });
 
   it('an unknown algorithm → 400 invalid_checksum and nothing is stored', async () => {
@@ -279,5 +335,9 @@ describe('a storage driver that cannot cut an upload back (chunks spooled, verif
     expect(good.status).toBe(204);
     const id = url.split('/').pop() as string;
     expect((await trpc(app, alice.access).files.get.query({ id })).sha256).toBe(sha256(data));
+  });
+
+  it('a length declared with a chunk that fails its checksum is not declared (still deferred)', async () => {
+    await refusedDeclarationChangesNothing();
   });
 });

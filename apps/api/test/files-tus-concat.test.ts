@@ -346,6 +346,88 @@ describe('partial uploads and the quota, expiry and listings', () => {
   });
 });
 
+describe('partial uploads go with their final upload, whichever way it goes', () => {
+  const expire = (ids: string[]) =>
+    app.deps.db
+      .updateTable('uploads')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', 'in', ids)
+      .execute();
+  /** Whether the whole quota is free again: an upload of all of it is accepted. */
+  const quotaFree = async (user: Session) => {
+    const res = await tusRaw(app, 'POST', '/uploads/', {
+      token: user.access,
+      headers: { 'upload-length': String(QUOTA), 'upload-metadata': encodeMetadata({ filename: 'all.bin' }) },
+    });
+    return res.status === 201;
+  };
+
+  it('a final upload swept at its expiry takes its partials (rows and bytes): nothing stranded, quota free', async () => {
+    const user = await app.login('concat-final-expiry@example.com');
+    const a = await partial(user, 900_000, Buffer.alloc(900_000, 1));
+    const b = await partial(user, 900_000, Buffer.from('the start of b'));
+    const res = await final(user, [a, b]);
+    expect(res.status).toBe(201);
+    const url = abs(res.headers.get('location') as string);
+    expect(await stored(idOf(b))).toBe(true);
+    // The final upload expires with its first partial; the other one would live on.
+    await expire([idOf(url), idOf(a)]);
+    await app.deps.jobs.runNow('delete-expired-files');
+    expect((await head(user, url)).status).toBe(404);
+    for (const p of [a, b]) {
+      expect((await head(user, p)).status).toBe(404);
+      expect((await tusRaw(app, 'DELETE', p, { token: user.access })).status).toBe(404);
+      expect(await stored(idOf(p))).toBe(false);
+    }
+    expect(await rowsOf(user)).toEqual([]);
+    expect(await quotaFree(user)).toBe(true);
+  });
+
+  it('deleting the file a final upload made removes its (consumed) partials with it', async () => {
+    const user = await app.login('concat-file-deleted@example.com');
+    const a = await partial(user, 3, Buffer.from('abc'));
+    const b = await partial(user, 3, Buffer.from('def'));
+    const res = await final(user, [a, b]);
+    const fileId = res.headers.get('tagdrop-file-id') as string;
+    expect(fileId).toBeTruthy();
+    expect((await head(user, a)).status).toBe(200); // complete, for a client retrying the upload
+    await trpc(app, user.access).files.delete.mutate({ id: fileId });
+    for (const p of [a, b]) expect((await head(user, p)).status).toBe(404);
+    expect(await rowsOf(user)).toEqual([]);
+  });
+
+  it('a final upload that goes with the file it was to replace takes its partials (enforced by the database)', async () => {
+    const user = await app.login('concat-replaced-gone@example.com');
+    const old = await plainFile(user, 'old content');
+    const a = await partial(user, 1_000_000, Buffer.from('new content, the start'));
+    const res = await final(user, [a], { filename: 'new.bin', file_id: old });
+    expect(res.status).toBe(201);
+    const url = abs(res.headers.get('location') as string);
+    // The final upload's row goes by a cascade (uploads.replaces_file_id), a path no application code sees.
+    await trpc(app, user.access).files.delete.mutate({ id: old });
+    expect((await head(user, url)).status).toBe(404);
+    expect((await head(user, a)).status).toBe(404);
+    expect(await rowsOf(user)).toEqual([]);
+    expect(await quotaFree(user)).toBe(true);
+  });
+});
+
+/** A file of `user` made by a plain tus upload; returns its id. */
+async function plainFile(user: Session, content: string): Promise<string> {
+  const data = Buffer.from(content);
+  const res = await tusRaw(app, 'POST', '/uploads/', {
+    token: user.access,
+    headers: {
+      'upload-length': String(data.length),
+      'upload-metadata': encodeMetadata({ filename: 'old.txt' }),
+      'content-type': OFFSET,
+    },
+    body: data,
+  });
+  expect(res.status).toBe(201);
+  return res.headers.get('tagdrop-file-id') as string;
+}
+
 describe('assembly and the database pool', () => {
   it('a final upload assembles with one free database connection (the rest busy with other requests)', async () => {
     const user = await app.login('concat-pool@example.com');

@@ -13,6 +13,7 @@ import * as m2026_12_03_1600_thumbnails from './2026_12_03_1600_thumbnails.js';
 import * as m2026_12_03_1700_consumed_partials from './2026_12_03_1700_consumed_partials.js';
 import * as m2026_12_07_1900_thumbnail_state from './2026_12_07_1900_thumbnail_state.js';
 import * as m2026_12_07_2000_scoped_search from './2026_12_07_2000_scoped_search.js';
+import * as m2026_12_08_1100_partials_follow_final from './2026_12_08_1100_partials_follow_final.js';
 
 /**
  * Every migration, by its dated name. Listed statically (not read from the folder at run time) so the
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_03_1700_consumed_partials': m2026_12_03_1700_consumed_partials,
   '2026_12_07_1900_thumbnail_state': m2026_12_07_1900_thumbnail_state,
   '2026_12_07_2000_scoped_search': m2026_12_07_2000_scoped_search,
+  '2026_12_08_1100_partials_follow_final': m2026_12_08_1100_partials_follow_final,
 };

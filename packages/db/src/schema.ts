@@ -175,7 +175,7 @@ export interface UploadsTable {
   concat: string | null;
   /** A final upload's partial upload ids, in order. */
   parts: ColumnType<string[] | null, string | null, string | null>;
-  /** A partial upload: the final upload that claimed it. */
+  /** A partial upload: the final upload that claimed it (foreign key, ON DELETE CASCADE: it goes with that upload). */
   final_id: string | null;
   /** A partial upload whose final upload became a file: its bytes are that file's (and count there), its own gone. */
   consumed_at: Timestamp | null;

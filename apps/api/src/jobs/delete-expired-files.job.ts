@@ -93,7 +93,7 @@ export async function sweepExpired(deps: JobDeps, touch: () => Promise<unknown> 
   if (bytesFailure) throw bytesFailure;
 
   // 2. Tus upload rows past their expiry: abandoned ones (the row, then `<id>` and `<id>.json`) and finished
-  // ones (the row and `<id>.json`; the bytes belong to a file).
+  // ones (the row and `<id>.json`; the bytes belong to a file), with the partial uploads of final ones.
   for (;;) {
     const removed = await deps.db.transaction().execute(async (trx) => {
       const rows = await trx
@@ -106,14 +106,13 @@ export async function sweepExpired(deps: JobDeps, touch: () => Promise<unknown> 
         .skipLocked()
         .execute();
       if (rows.length === 0) return [];
+      const ids = rows.map((r) => r.id);
+      // The partial uploads of a final upload go with it, whenever they would expire themselves: they exist only
+      // to become part of it (the foreign key on final_id cascades; naming them here removes their bytes too).
       return (
         await trx
           .deleteFrom('uploads')
-          .where(
-            'id',
-            'in',
-            rows.map((r) => r.id),
-          )
+          .where((eb) => eb.or([eb('id', 'in', ids), eb('final_id', 'in', ids)]))
           .returning('id')
           .execute()
       ).map((r) => r.id);

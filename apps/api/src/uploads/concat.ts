@@ -17,7 +17,8 @@ import { parseFileMetaLenient, prepareUploadMeta } from './finish.js';
  * (`Upload-Concat: final;<url> <url>…`) claims its partials (each at most once) and has no bytes of its own:
  * once every partial is complete (at creation, or later when the last one finishes) the partials are read
  * through the Storage interface, in order, into the final upload's key while hashed and sniffed, and the
- * result becomes the file (size the sum, sha256 of the whole). The partials then go, rows and bytes.
+ * result becomes the file (size the sum, sha256 of the whole). The partials' bytes then go; their rows stay
+ * (consumed, for a client retrying) and go with the final upload's row, however it goes (uploads.final_id cascades).
  */
 
 const UPLOAD_PATH = /^\/uploads\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/?$/i;
@@ -217,11 +218,24 @@ export async function finalUploadHeaders(deps: AppDeps, row: UploadRow): Promise
   return headers;
 }
 
-/** Terminates an unfinished final upload: its partials are free to be used again. */
+/**
+ * Terminates an unfinished final upload: its partials are free to be used again. (A final upload's row that goes
+ * any other way takes its partials with it: uploads.final_id cascades. This is the one path that keeps them, as
+ * the client asked: they are unclaimed first, under the final upload's row lock, so an assembly finishing at the
+ * same moment either completes first, and the termination is a no-op, or finds the final upload gone.)
+ */
 export async function terminateFinalUpload(deps: AppDeps, id: string): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('uploads').where('id', '=', id).where('completed_at', 'is', null).execute();
+    const unfinished = await trx
+      .selectFrom('uploads')
+      .select('id')
+      .where('id', '=', id)
+      .where('completed_at', 'is', null)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!unfinished) return;
     await trx.updateTable('uploads').set({ final_id: null }).where('final_id', '=', id).execute();
+    await trx.deleteFrom('uploads').where('id', '=', id).execute();
   });
 }
 

@@ -15,6 +15,8 @@ export interface TusRequest {
   user: AuthUser;
   /** The upload's row (every method but POST). */
   row?: UploadRow;
+  /** A PATCH's Upload-Length for a deferred-length upload: declared with its chunk (uploads/store.ts). */
+  declaredLength?: { id: string; size: number };
   /** The checksum the bytes of this request must match: from the header, or announced as a trailer. */
   checksum?: ExpectedChecksum;
   /** POST of a partial upload (Upload-Concat: partial). */

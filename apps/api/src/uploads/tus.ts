@@ -9,7 +9,13 @@ import type { AppDeps } from '../deps.types.js';
 import { AppError, isOutage, serviceUnavailable, toErrorBody } from '../errors.js';
 import { requireUser } from '../http/request.js';
 import { allowedOrigins } from '../http/security.js';
-import { checkUploadFits, declareUploadSize, reserveUpload, uploadAllowance } from '../modules/files/quota.js';
+import {
+  checkUploadFits,
+  declareUploadSize,
+  reserveUpload,
+  undeclareUploadSize,
+  uploadAllowance,
+} from '../modules/files/quota.js';
 import { CHECKSUM_ALGORITHMS, expectedChecksumOf } from './checksum.js';
 import {
   answerConsumedPartial,
@@ -49,6 +55,8 @@ export async function registerTus(app: FastifyInstance, deps: AppDeps): Promise<
     storage: deps.storage,
     spoolDir: path.join(deps.config.dataDir, 'tus-spool'),
     declare: (ownerId, id, size) => declareUploadSize(deps, ownerId, id, size),
+    undeclare: (ownerId, id, size) => undeclareUploadSize(deps, ownerId, id, size),
+    log: deps.log,
   });
   const current = () => {
     const request = tusRequests.getStore();

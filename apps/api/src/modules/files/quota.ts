@@ -123,3 +123,18 @@ export async function declareUploadSize(deps: QuotaDeps, ownerId: string, upload
     }
   });
 }
+
+/**
+ * Takes back a length declareUploadSize recorded, when the PATCH that carried it failed: the upload is deferred
+ * again (and counts as the largest allowed file, as before). Only that declaration, only while unfinished.
+ */
+export async function undeclareUploadSize(deps: QuotaDeps, ownerId: string, uploadId: string, size: number) {
+  await deps.db
+    .updateTable('uploads')
+    .set({ size: null })
+    .where('id', '=', uploadId)
+    .where('owner_id', '=', ownerId)
+    .where('size', '=', String(size))
+    .where('completed_at', 'is', null)
+    .execute();
+}
