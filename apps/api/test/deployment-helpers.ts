@@ -4,10 +4,12 @@
  * can log in, watch jobs deliver codes, send signals and take servers away. Everything is removed by cleanup().
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { expect } from 'vitest';
 import { codeFrom, Inbox, REDIS_URL, type ReceivedMail, startSmtp } from './harness.js';
 import { type EntryProcess, freePort, productionEnv, spawnEntry } from './process-helpers.js';
+import { listBucket, s3Env, startS3Server } from './s3-helpers.js';
 
 export interface Started {
   proc: EntryProcess;
@@ -23,6 +25,35 @@ export const postJson = (url: string, path: string, body: unknown) =>
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
+
+/** The storage every process shares, with the keys it holds now. */
+export interface SharedStorage {
+  env: Record<string, string>;
+  keys(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export const sharedStorages: Record<'local' | 's3', (root: string) => Promise<SharedStorage>> = {
+  // One directory for every process (NFS or the like in production).
+  async local(root) {
+    const dir = path.join(root, 'files');
+    return {
+      env: { STORAGE_DIR: dir },
+      keys: async () => (await readdir(dir, { recursive: true }).catch(() => [] as string[])).map(String),
+      stop: async () => {},
+    };
+  },
+  // One bucket on the test's own S3-compatible server.
+  async s3() {
+    const server = await startS3Server();
+    const env = s3Env(server);
+    return {
+      env,
+      keys: async () => (await listBucket(server, env.S3_PREFIX)).objects,
+      stop: () => server.stop(),
+    };
+  },
+};
 
 export class Deployment {
   readonly mail = new Inbox<ReceivedMail>();

@@ -6,12 +6,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@tagdrop/db/testing';
 import { sql } from 'kysely';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createRedis, type RedisHandle } from '../src/infra/redis.js';
-import { Deployment } from './deployment-helpers.js';
+import { Deployment, sharedStorages } from './deployment-helpers.js';
 import { patchHeaders } from './files-helpers.js';
 import { REDIS_URL } from './harness.js';
 import { freePort } from './process-helpers.js';
@@ -108,86 +109,97 @@ function slowDownload(url: string, token: string) {
 }
 
 describe('graceful shutdown', () => {
-  it('npm start on SIGTERM: requests finish, the upload in progress stays resumable, exit 0 in time', async () => {
-    const port = String(await freePort());
-    const env = { PORT: port, SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_TIMEOUT_SECONDS) };
-    const api = await deployment.start('main', database.url, env);
-    const token = await deployment.login(api.url, 'shutdown@example.com');
+  it.each(['local', 's3'] as const)(
+    'npm start on SIGTERM (%s storage): requests finish, the upload in progress stays resumable, exit 0 in time',
+    async (kind) => {
+      const storage = await sharedStorages[kind](path.join(deployment.shared.DATA_DIR, kind));
+      onTestFinished(() => storage.stop());
+      const port = String(await freePort());
+      const env = {
+        ...storage.env,
+        PORT: port,
+        SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_TIMEOUT_SECONDS),
+      };
+      const api = await deployment.start('main', database.url, env);
+      const token = await deployment.login(api.url, 'shutdown@example.com');
 
-    // A 12 MiB file to download slowly (2 s) while the server stops.
-    const big = randomBytes(12 * 1024 * 1024);
-    const bigUpload = await createUpload(api.url, token, big.length, 'big.bin');
-    const stored = await patch(bigUpload, token, 0, big);
-    expect(stored.status).toBe(204);
-    const bigId = stored.headers.get('tagdrop-file-id') as string;
+      // A 12 MiB file to download slowly (2 s) while the server stops.
+      const big = randomBytes(12 * 1024 * 1024);
+      const bigUpload = await createUpload(api.url, token, big.length, 'big.bin');
+      const stored = await patch(bigUpload, token, 0, big);
+      expect(stored.status).toBe(204);
+      const bigId = stored.headers.get('tagdrop-file-id') as string;
 
-    // The upload that the shutdown interrupts: 4 MiB sent at 640 KiB/s.
-    const content = randomBytes(4 * 1024 * 1024);
-    const uploadUrl = await createUpload(api.url, token, content.length, 'interrupted.bin');
-    const uploading = slowPatch(uploadUrl, token, content);
-    await sleep(800);
-    const downloading = slowDownload(`${api.url}/f/${bigId}`, token);
-    await sleep(300);
+      // The upload that the shutdown interrupts: 4 MiB sent at 640 KiB/s.
+      const content = randomBytes(4 * 1024 * 1024);
+      const uploadUrl = await createUpload(api.url, token, content.length, 'interrupted.bin');
+      const uploading = slowPatch(uploadUrl, token, content);
+      await sleep(800);
+      const downloading = slowDownload(`${api.url}/f/${bigId}`, token);
+      await sleep(300);
 
-    const signalledAt = performance.now();
-    api.proc.child.kill('SIGTERM');
-    await sleep(300);
-    // No new request is accepted any more.
-    const late = await fetch(`${api.url}/healthz`).then(
-      (r) => r.status,
-      () => 'refused',
-    );
-    expect(late === 'refused' || late === 503).toBe(true);
+      const signalledAt = performance.now();
+      api.proc.child.kill('SIGTERM');
+      await sleep(300);
+      // No new request is accepted any more.
+      const late = await fetch(`${api.url}/healthz`).then(
+        (r) => r.status,
+        () => 'refused',
+      );
+      expect(late === 'refused' || late === 503).toBe(true);
 
-    const [upload, download, exit] = await Promise.all([uploading, downloading, api.proc.exited]);
-    const exitedAfterMs = performance.now() - signalledAt;
-    // The download in flight was served to the last byte.
-    expect(download.status).toBe(200);
-    expect(sha256(download.body)).toBe(sha256(big));
-    // The upload was stopped at a clean point and told the client where.
-    expect(upload.status).toBe(204);
-    expect(upload.offset).toBeGreaterThan(0);
-    expect(upload.offset).toBeLessThan(content.length);
-    expect(upload.offset).toBeLessThanOrEqual(upload.sent);
-    expect(exit).toEqual({ code: 0, signal: null });
-    expect(exitedAfterMs).toBeLessThan(SHUTDOWN_TIMEOUT_SECONDS * 1000);
-    expect(api.proc.output()).not.toMatch(/shutdown took too long|shutdown failed/);
-    // Logged once stop() has resolved: HTTP closed, locks given back, jobs stopped, pools closed.
-    expect(api.proc.output()).toMatch(/"msg":"stopped"/);
-    // Its upload lock is given back, not left to expire: another instance could continue at once.
-    const uploadId = new URL(uploadUrl).pathname.split('/').pop() as string;
-    expect(await redis.client?.exists(`${deployment.shared.REDIS_KEY_PREFIX}{tus-lock:${uploadId}}`)).toBe(0);
+      const [upload, download, exit] = await Promise.all([uploading, downloading, api.proc.exited]);
+      const exitedAfterMs = performance.now() - signalledAt;
+      // The download in flight was served to the last byte.
+      expect(download.status).toBe(200);
+      expect(sha256(download.body)).toBe(sha256(big));
+      // The upload was stopped at a clean point and told the client where.
+      expect(upload.status).toBe(204);
+      expect(upload.offset).toBeGreaterThan(0);
+      expect(upload.offset).toBeLessThan(content.length);
+      expect(upload.offset).toBeLessThanOrEqual(upload.sent);
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(exitedAfterMs).toBeLessThan(SHUTDOWN_TIMEOUT_SECONDS * 1000);
+      expect(api.proc.output()).not.toMatch(/shutdown took too long|shutdown failed/);
+      // Logged once stop() has resolved: HTTP closed, locks given back, jobs stopped, pools closed.
+      expect(api.proc.output()).toMatch(/"msg":"stopped"/);
+      // Its upload lock is given back, not left to expire: another instance could continue at once.
+      const uploadId = new URL(uploadUrl).pathname.split('/').pop() as string;
+      expect(await redis.client?.exists(`${deployment.shared.REDIS_KEY_PREFIX}{tus-lock:${uploadId}}`)).toBe(0);
 
-    // Back on the same address: the bytes so far are there, and the upload resumes to the right file.
-    const again = await deployment.start('main', database.url, env);
-    const head = await fetch(uploadUrl, {
-      method: 'HEAD',
-      headers: { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' },
-    });
-    expect(head.status).toBe(200);
-    expect(Number(head.headers.get('upload-offset'))).toBe(upload.offset);
-    const rest = await patch(uploadUrl, token, upload.offset, Buffer.from(content.subarray(upload.offset)));
-    expect(rest.status).toBe(204);
-    expect(Number(rest.headers.get('upload-offset'))).toBe(content.length);
-    const fileId = rest.headers.get('tagdrop-file-id') as string;
-    const file = (await (
-      await fetch(`${again.url}/api/files/${fileId}/`, { headers: { authorization: `Bearer ${token}` } })
-    ).json()) as { sha256: string; size: number };
-    expect(file).toMatchObject({ sha256: sha256(content), size: content.length });
-    const bytes = Buffer.from(
-      await (await fetch(`${again.url}/f/${fileId}`, { headers: { authorization: `Bearer ${token}` } })).arrayBuffer(),
-    );
-    expect(sha256(bytes)).toBe(sha256(content));
+      // Back on the same address: the bytes so far are there, and the upload resumes to the right file.
+      const again = await deployment.start('main', database.url, env);
+      const head = await fetch(uploadUrl, {
+        method: 'HEAD',
+        headers: { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' },
+      });
+      expect(head.status).toBe(200);
+      expect(Number(head.headers.get('upload-offset'))).toBe(upload.offset);
+      const rest = await patch(uploadUrl, token, upload.offset, Buffer.from(content.subarray(upload.offset)));
+      expect(rest.status).toBe(204);
+      expect(Number(rest.headers.get('upload-offset'))).toBe(content.length);
+      const fileId = rest.headers.get('tagdrop-file-id') as string;
+      const file = (await (
+        await fetch(`${again.url}/api/files/${fileId}/`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { sha256: string; size: number };
+      expect(file).toMatchObject({ sha256: sha256(content), size: content.length });
+      const bytes = Buffer.from(
+        await (
+          await fetch(`${again.url}/f/${fileId}`, { headers: { authorization: `Bearer ${token}` } })
+        ).arrayBuffer(),
+      );
+      expect(sha256(bytes)).toBe(sha256(content));
 
-    // SIGINT (Ctrl-C) with nothing in flight: a quick, clean exit.
-    const idleSignal = performance.now();
-    expect(await again.proc.stop('SIGINT')).toEqual({ code: 0, signal: null });
-    expect(performance.now() - idleSignal).toBeLessThan(3_000);
-    console.info(
-      `shutdown with an upload and a download in flight: exit 0 after ${Math.round(exitedAfterMs)} ms; ` +
-        `upload kept ${upload.offset} of ${upload.sent} bytes sent`,
-    );
-  });
+      // SIGINT (Ctrl-C) with nothing in flight: a quick, clean exit.
+      const idleSignal = performance.now();
+      expect(await again.proc.stop('SIGINT')).toEqual({ code: 0, signal: null });
+      expect(performance.now() - idleSignal).toBeLessThan(3_000);
+      console.info(
+        `shutdown (${kind}) with an upload and a download in flight: exit 0 after ${Math.round(exitedAfterMs)} ms; ` +
+          `upload kept ${upload.offset} of ${upload.sent} bytes sent`,
+      );
+    },
+  );
 
   it('npm run worker on SIGTERM: jobs stop cleanly, exit 0 in time', async () => {
     const env = { SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_TIMEOUT_SECONDS) };

@@ -8,7 +8,6 @@
  * instance is honoured by the others at once.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@tagdrop/db/testing';
 import { sql } from 'kysely';
@@ -16,10 +15,9 @@ import pino from 'pino';
 import type * as tus from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedis, type RedisHandle } from '../src/infra/redis.js';
-import { Deployment, type Started } from './deployment-helpers.js';
+import { Deployment, type SharedStorage, type Started, sharedStorages as storages } from './deployment-helpers.js';
 import { bearer, createFile, download, type FileObject, runUpload, sha256, tusUploadObject } from './files-helpers.js';
 import { REDIS_URL } from './harness.js';
-import { listBucket, s3Env, startS3Server } from './s3-helpers.js';
 import { raceTwoPatches } from './tus-race.js';
 
 // Five child processes start at once on a busy machine: generous timeouts (the assertions carry the limits).
@@ -46,35 +44,6 @@ const logLines = (proc: Started, msg: string) =>
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>)
     .filter((entry) => entry.msg === msg);
-
-/** The storage every process shares, with the keys it holds now. */
-interface SharedStorage {
-  env: Record<string, string>;
-  keys(): Promise<string[]>;
-  stop(): Promise<void>;
-}
-
-const storages: Record<'local' | 's3', (root: string) => Promise<SharedStorage>> = {
-  // One directory for every process (NFS or the like in production).
-  async local(root) {
-    const dir = path.join(root, 'files');
-    return {
-      env: { STORAGE_DIR: dir },
-      keys: async () => (await readdir(dir, { recursive: true }).catch(() => [] as string[])).map(String),
-      stop: async () => {},
-    };
-  },
-  // One bucket on the test's own S3-compatible server.
-  async s3() {
-    const server = await startS3Server();
-    const env = s3Env(server);
-    return {
-      env,
-      keys: async () => (await listBucket(server, env.S3_PREFIX)).objects,
-      stop: () => server.stop(),
-    };
-  },
-};
 
 describe.each(['local', 's3'] as const)(
   'three API instances and two workers on one database, one Redis and %s storage',
