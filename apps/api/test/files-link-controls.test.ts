@@ -199,30 +199,70 @@ describe('a download limit', () => {
     expect((await download(`${app.url}/f/${file.id}`, bearer(alice.access))).status).toBe(200);
   });
 
-  it('counts what a click counts: a GET from byte 0 by a visitor; HEAD, later ranges and the owner are free', async () => {
+  it('every GET that sends content takes one: the file is sent whole (no Range); HEAD and the owner are free', async () => {
     const file = (await createFile(app, alice.access, '0123456789', {}, 'c.txt')) as LinkFile;
-    await patch(file.id, { max_downloads: 2 });
+    await patch(file.id, { max_downloads: 3 });
     const link = file.share_url as string;
-    expect((await download(link, {}, 'HEAD')).status).toBe(200);
-    expect((await download(link, { range: 'bytes=5-' })).status).toBe(206);
+    const leftNow = async () =>
+      (await app.api<LinkFile>('GET', `/api/files/${file.id}/`, { token: alice.access })).body.downloads_left;
+    const head = await download(link, {}, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.headers.get('accept-ranges')).toBeNull();
+    expect(head.headers.get('content-length')).toBe('10');
     expect((await download(`${app.url}/f/${file.id}`, bearer(alice.access))).status).toBe(200);
-    let left = (await app.api<LinkFile>('GET', `/api/files/${file.id}/`, { token: alice.access })).body.downloads_left;
-    expect(left).toBe(2);
-    expect((await download(link, { range: 'bytes=0-3' })).status).toBe(206);
-    expect((await download(link)).status).toBe(200);
-    left = (await app.api<LinkFile>('GET', `/api/files/${file.id}/`, { token: alice.access })).body.downloads_left;
-    expect(left).toBe(0);
+    // The owner still gets ranges (their downloads are not limited).
+    const own = await download(`${app.url}/f/${file.id}`, { ...bearer(alice.access), range: 'bytes=5-' });
+    expect(own.status).toBe(206);
+    expect(await leftNow()).toBe(3);
+    // A range that does not start at byte 0 is no way around the limit: the whole file, counted.
+    const late = await download(link, { range: 'bytes=5-' });
+    expect(late.status).toBe(200);
+    expect(late.body.toString()).toBe('0123456789');
+    expect(late.headers.get('accept-ranges')).toBeNull();
+    expect(late.headers.get('content-range')).toBeNull();
+    expect(await leftNow()).toBe(2);
+    const first = await download(link, { range: 'bytes=0-3' });
+    expect(first.status).toBe(200);
+    expect(first.body.toString()).toBe('0123456789');
+    // An unsatisfiable range too: the whole file, counted (never a free 416).
+    expect((await download(link, { range: 'bytes=50-' })).status).toBe(200);
+    expect(await leftNow()).toBe(0);
     expect((await download(link)).status).toBe(410);
+    expect((await download(link, { range: 'bytes=9-' })).status).toBe(410);
     expect((await download(link, {}, 'HEAD')).status).toBe(410);
     expect(await trpcError(trpc(app).public.byToken.query({ token: tokenOf(file) }))).toEqual({
       status: 410,
       code: 'gone',
     });
-    // A new limit starts a fresh count; null removes it.
+    // A new limit starts a fresh count; null removes it, and ranges work again.
     expect((await patch(file.id, { max_downloads: 1 })).body.downloads_left).toBe(1);
     expect((await download(link)).status).toBe(200);
     expect((await patch(file.id, { max_downloads: null })).body.downloads_left).toBeNull();
-    expect((await download(link)).status).toBe(200);
+    const free = await download(link, { range: 'bytes=5-' });
+    expect(free.status).toBe(206);
+    expect(free.body.toString()).toBe('56789');
+    expect(free.headers.get('accept-ranges')).toBe('bytes');
+  });
+
+  it('HEAD on /f and /s of a limited file takes no download and counts no click', async () => {
+    const pub = (await createFile(
+      app,
+      alice.access,
+      'public',
+      { is_public: 'true', max_downloads: '2' },
+      'h.txt',
+    )) as LinkFile;
+    const priv = (await createFile(app, alice.access, 'private', { max_downloads: '2' }, 'h.txt')) as LinkFile;
+    for (let i = 0; i < 4; i++) {
+      expect((await download(`${app.url}/f/${pub.id}`, {}, 'HEAD')).status).toBe(200);
+      expect((await download(priv.share_url as string, {}, 'HEAD')).status).toBe(200);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    for (const f of [pub, priv]) {
+      const after = await app.api<LinkFile>('GET', `/api/files/${f.id}/`, { token: alice.access });
+      expect(after.body.downloads_left).toBe(2);
+      expect(after.body.stats.clicks).toBe(0);
+    }
   });
 
   it('a conditional GET answered 304 (the visitor has the bytes) takes no download', async () => {
@@ -250,6 +290,96 @@ describe('a download limit', () => {
     expect(ids).not.toContain(file.id);
     expect(ids).toContain(keep.id);
     expect((await download(`${app.url}/f/${file.id}`, bearer(alice.access))).status).toBe(404);
+  });
+});
+
+describe('a password protects the private link only', () => {
+  const error = (body: unknown) => (body as ErrorBody).error;
+
+  it('REST: a password on a public file, or making a file with one public, is 400 and changes nothing', async () => {
+    const pub = (await createFile(app, alice.access, 'pub', { is_public: 'true' }, 'pub.txt')) as LinkFile;
+    const set = await patch(pub.id, { link_password: 'nope' });
+    expect(set.status).toBe(400);
+    expect(error(set.body)).toMatchObject({
+      code: 'link_password_requires_private',
+      fields: { link_password: [expect.any(String)] },
+    });
+    const both = await patch(pub.id, { is_public: false, link_password: 'ok' });
+    expect(both.status).toBe(200);
+    expect(both.body).toMatchObject({ is_public: false, has_link_password: true });
+
+    const made = await patch(pub.id, { is_public: true });
+    expect(made.status).toBe(400);
+    expect(error(made.body).code).toBe('link_password_requires_private');
+    const still = await app.api<LinkFile>('GET', `/api/files/${pub.id}/`, { token: alice.access });
+    expect(still.body).toMatchObject({ is_public: false, has_link_password: true });
+    // Clearing it explicitly in the same request makes it public.
+    const cleared = await patch(pub.id, { is_public: true, link_password: null });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body).toMatchObject({ is_public: true, has_link_password: false });
+
+    // PUT (JSON and multipart) and a multipart upload follow the same rule.
+    const put = await app.api<ErrorBody>('PUT', `/api/files/${pub.id}/`, {
+      token: alice.access,
+      body: { link_password: 'x' },
+    });
+    expect(put.status).toBe(400);
+    const replaced = await restUpload(app, alice.access, 'new content', {
+      method: 'PUT',
+      path: `/api/files/${pub.id}/`,
+      filename: 'pub.txt',
+      before: { link_password: 'x' },
+    });
+    expect(replaced.status).toBe(400);
+    expect(error(replaced.body).code).toBe('link_password_requires_private');
+    const unchanged = await download(`${app.url}/f/${pub.id}`);
+    expect(unchanged.body.toString()).toBe('pub');
+    const upload = await restUpload(app, alice.access, 'x', {
+      filename: 'x.txt',
+      before: { is_public: 'true', link_password: 'x' },
+    });
+    expect(upload.status).toBe(400);
+    expect(error(upload.body).code).toBe('link_password_requires_private');
+  });
+
+  it('bulk make_public of a selection with a password-protected file: 400, nothing changes', async () => {
+    const plain = (await createFile(app, alice.access, 'a', {}, 'a.txt')) as LinkFile;
+    const locked = (await createFile(app, alice.access, 'b', {}, 'b.txt')) as LinkFile;
+    await patch(locked.id, { link_password: 'pw' });
+    const res = await app.api<ErrorBody>('POST', '/api/files/bulk/', {
+      token: alice.access,
+      body: { ids: [plain.id, locked.id], action: 'make_public' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('link_password_requires_private');
+    for (const id of [plain.id, locked.id]) {
+      const after = await app.api<LinkFile>('GET', `/api/files/${id}/`, { token: alice.access });
+      expect(after.body.is_public).toBe(false);
+    }
+    expect(
+      await trpcError(trpc(app, alice.access).files.bulk.mutate({ ids: [plain.id, locked.id], action: 'make_public' })),
+    ).toEqual({ status: 400, code: 'link_password_requires_private' });
+    // Without the protected file it goes through.
+    const ok = await trpc(app, alice.access).files.bulk.mutate({ ids: [plain.id], action: 'make_public' });
+    expect(ok.updated).toBe(1);
+  });
+
+  it('tRPC: files.update follows the same rule', async () => {
+    const client = trpc(app, alice.access);
+    const pub = (await createFile(app, alice.access, 'p', { is_public: 'true' }, 'p.txt')) as LinkFile;
+    expect(await trpcError(client.files.update.mutate({ id: pub.id, link_password: 'x' }))).toEqual({
+      status: 400,
+      code: 'link_password_requires_private',
+    });
+    const priv = await client.files.update.mutate({ id: pub.id, is_public: false, link_password: 'x' });
+    expect(priv.has_link_password).toBe(true);
+    expect(await trpcError(client.files.update.mutate({ id: pub.id, is_public: true }))).toEqual({
+      status: 400,
+      code: 'link_password_requires_private',
+    });
+    expect((await client.files.get.query({ id: pub.id })).is_public).toBe(false);
+    const made = await client.files.update.mutate({ id: pub.id, is_public: true, link_password: null });
+    expect(made).toMatchObject({ is_public: true, has_link_password: false });
   });
 });
 

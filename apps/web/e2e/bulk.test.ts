@@ -137,6 +137,8 @@ describe('bulk actions on my files', () => {
       page.getByRole('button', { name: 'Download as ZIP' }).click(),
     ]);
     expect(download.suggestedFilename()).toBe('tagdrop-2-files.zip');
+    // The browser downloaded it itself from a one-time ZIP link (streamed to disk), not from a blob in the page.
+    expect(download.url()).toMatch(new RegExp(`^${stack.url}/api/files/zip/\\?grant=[A-Za-z0-9_-]{32}$`));
     const entries = await readZip(await readFile(await download.path()));
     expect(entries.map((e) => [e.name, e.sha256]).sort()).toEqual(
       ['a.txt', 'c.txt'].map((name) => [name, sha256(content(name))]),

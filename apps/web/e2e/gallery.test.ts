@@ -3,9 +3,12 @@
  * files without one, arrow-key navigation across the grid and Enter to open, and the list view as a remembered
  * toggle.
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLUE, eventually, RED, solidImage } from '../../api/test/thumbnail-helpers.js';
+import { readZip } from '../../api/test/zip-helpers.js';
 import { SHOTS, type Stack, startStack, uniqueEmail, uploadFile } from './support.js';
 
 let stack: Stack;
@@ -46,6 +49,7 @@ afterAll(async () => {
 });
 
 const cards = () => page.getByTestId('grid-card');
+const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 const focusedName = () =>
   page.evaluate(() => (document.activeElement as HTMLElement | null)?.querySelector('.grid-name')?.textContent);
 
@@ -120,5 +124,28 @@ describe('gallery grid', () => {
     await expect.poll(() => cards().count()).toBe(3);
     expect(await page.locator('.grid-name').allTextContents()).toEqual(['lake.png', 'readme.txt', 'harbour.jpg']);
     await page.screenshot({ path: `${SHOTS}/tag-grid.png`, fullPage: true });
+  });
+
+  it('a hashtag page downloads all its public files as one ZIP, streamed by the browser', async () => {
+    const zipPage = await (
+      await stack.browser.newContext({
+        baseURL: stack.url,
+        viewport: { width: 1280, height: 900 },
+        acceptDownloads: true,
+      })
+    ).newPage();
+    try {
+      await zipPage.goto('/tags/views');
+      await expect.poll(() => zipPage.getByTestId('grid-card').count()).toBe(3);
+      const link = zipPage.getByRole('link', { name: 'Download all as ZIP' });
+      expect(await link.getAttribute('href')).toBe('/api/public/files/zip/?hashtag=views');
+      const [download] = await Promise.all([zipPage.waitForEvent('download'), link.click()]);
+      expect(download.suggestedFilename()).toBe('views.zip');
+      const entries = await readZip(await readFile(await download.path()));
+      expect(entries.map((e) => e.name)).toEqual(['lake.png', 'readme.txt', 'harbour.jpg']);
+      expect(entries.find((e) => e.name === 'readme.txt')?.sha256).toBe(sha256('Notes number 3\n'));
+    } finally {
+      await zipPage.context().close();
+    }
   });
 });

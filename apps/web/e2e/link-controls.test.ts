@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, RED, solidImage } from '../../api/test/thumbnail-helpers.js';
 import { axeViolations, loginThroughUi, SHOTS, type Stack, startStack, uniqueEmail, uploadFile } from './support.js';
 
 let stack: Stack;
@@ -168,6 +169,47 @@ describe('link controls', () => {
     }
   });
 
+  it('the share page of an image limited to one download shows its thumbnail and uses no download', async () => {
+    const image = await solidImage('png', { width: 800, height: 500, colour: RED });
+    const file = await uploadFile(stack.app, token, 'once.png', image, { max_downloads: '1' });
+    const shareToken = (file.share_url as string).split('/').pop() as string;
+    // The thumbnail is made in the background: wait for it.
+    await eventually(async () => {
+      const { body } = await stack.app.api<{ thumbnail_url: string | null }>('GET', `/api/files/${file.id}/`, {
+        token,
+      });
+      return body.thumbnail_url;
+    }, 30_000);
+    const left = async () =>
+      (await stack.app.api<{ downloads_left: number | null }>('GET', `/api/files/${file.id}/`, { token })).body
+        .downloads_left;
+    const guest = await visitor();
+    try {
+      const p = await guest.newPage();
+      const contentRequests: string[] = [];
+      p.on('request', (req) => {
+        const url = new URL(req.url());
+        if (url.pathname.startsWith(`/s/${shareToken}`) && !url.pathname.endsWith('/thumb'))
+          contentRequests.push(url.pathname);
+      });
+      await p.goto(`/share/${shareToken}`);
+      await p.getByRole('heading', { name: 'once.png' }).waitFor();
+      const picture = p.getByRole('img', { name: 'once.png' });
+      await expect.poll(() => picture.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+      expect(new URL((await picture.getAttribute('src')) as string, stack.url).pathname).toBe(`/s/${shareToken}/thumb`);
+      expect(await fact(p, 'downloads-left')).toBe('1 download left (of 1)');
+      await p.reload();
+      await p.getByRole('heading', { name: 'once.png' }).waitFor();
+      expect(contentRequests).toEqual([]);
+      expect(await left()).toBe(1);
+      // The download button still gives the whole file, and that takes the one download.
+      expect(sha256(await download(p))).toBe(sha256(image));
+      await expect.poll(left).toBe(0);
+    } finally {
+      await guest.close();
+    }
+  });
+
   it('a link limited to two downloads shows what is left, then a clear page once none is', async () => {
     const bytes = randomBytes(64 * 1024);
     const file = await uploadFile(stack.app, token, 'twice.bin', bytes, { max_downloads: '2' });
@@ -183,8 +225,9 @@ describe('link controls', () => {
       await p.goto(`/share/${shareToken}`);
       await p.getByRole('heading', { name: 'twice.bin' }).waitFor();
       expect(await fact(p, 'downloads-left')).toBe('2 downloads left (of 2)');
-      // No preview of the bytes: opening them would use one of the two downloads.
+      // No preview of the bytes: opening them would use one of the two downloads. Its type and size instead.
       expect(await p.getByText(/No preview: this link allows a limited number of downloads/).count()).toBe(1);
+      expect(await p.getByRole('region', { name: 'Preview' }).getByText('application/octet-stream').count()).toBe(1);
       expect(await axeViolations(p)).toEqual([]);
 
       expect(sha256(await download(p))).toBe(sha256(bytes));

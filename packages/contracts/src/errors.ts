@@ -9,9 +9,17 @@ export const errorStatus = {
   invalid_email: 400,
   invalid_phone: 400,
   invalid_otp: 400,
+  /** A sign-in link (from a code message) that is wrong, used, replaced or expired. */
+  invalid_link: 400,
   invalid_metadata: 400,
   /** A wrong password for a password-protected private link. */
   invalid_password: 400,
+  /**
+   * A password protects a file's private link only: setting `link_password` on a public file, or making a file
+   * with a password public (single or bulk), is refused and nothing changes. Remove the password first, or send
+   * `link_password: null` together with `is_public: true`.
+   */
+  link_password_requires_private: 400,
   /** tus: an Upload-Checksum that is malformed or names an algorithm the server does not support. */
   invalid_checksum: 400,
   /** tus: an Upload-Concat that names no partial upload of yours (unknown, someone else's, a final one, used). */

@@ -81,21 +81,25 @@ export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Pr
     if (options.view && mime !== 'application/pdf') {
       return sendError(reply, new AppError('not_found', 'Only PDFs have a viewer page.'));
     }
-    const range = parseRange(req.headers.range, size);
+    const limited = file.max_downloads !== null && !reached.privileged;
+    // A limited file (for anyone but its owner or an admin) is always sent whole: Range is ignored and no
+    // Accept-Ranges is announced, so every GET that sends content is a whole download and takes one; a range can
+    // never fetch it (or its last bytes) for free.
+    const range = limited ? null : parseRange(req.headers.range, size);
     const isGet = req.method === 'GET';
     const starts = startsDownload(req.method, range);
     const notModified = etag !== undefined && matchesIfNoneMatch(req.headers['if-none-match'], etag);
-    const limited = file.max_downloads !== null && !reached.privileged;
-    // A limited file: every download that starts at byte 0 (by anyone but its owner) takes one of its downloads,
-    // atomically; when none is left the answer is 410 and no byte goes out. A 304 sends no bytes and takes none.
+    // A limited file: every GET that sends the content takes one of its downloads, atomically; when none is left
+    // the answer is 410 and no byte goes out. HEAD and a 304 send no content and take none.
     if (starts && limited && !notModified) {
       if (!(await takeDownload(deps.db, file.id))) return sendError(reply, exhausted());
     }
     const content = contentHeaders(file, Boolean(options.view));
     reply.headers(content);
+    if (limited) reply.removeHeader('accept-ranges');
 
-    // A click: a GET that starts at the first byte (a plain GET, or a Range from 0), unless the owner is looking
-    // at their own file through a preview grant.
+    // A click: a GET that starts at the first byte (a plain GET, a Range from 0, any GET of a limited file), unless
+    // the owner is looking at their own file through a preview grant. HEAD never counts.
     const counts = reached.grant !== 'preview';
     if (counts && starts && !reached.counted) {
       deps.stats.recordClick({ fileId: file.id, ip: req.ip, userAgent: req.headers['user-agent'], at: new Date() });
@@ -108,8 +112,9 @@ export async function registerDownloads(app: FastifyInstance, deps: AppDeps): Pr
         .header('content-type', 'application/json')
         .send(toErrorBody(new AppError('range_not_satisfiable', 'That byte range is outside the file.')).body);
     }
-    // nginx sends the bytes (Range and HEAD included) from its internal location.
-    if (accel) return accel(reply, file.storage_key);
+    // nginx sends the bytes (Range and HEAD included) from its internal location. Not for a limited file: nginx
+    // would answer the client's Range itself, and such a file is sent whole (above), so it is streamed from here.
+    if (accel && !limited) return accel(reply, file.storage_key);
     // The object store sends the bytes (a GET only: HEAD is answered here). Not for a limited file: a presigned URL
     // could be fetched again and again for its 60 s, so the download taken above is streamed from here instead.
     if (redirect && isGet && !limited) {

@@ -6,6 +6,7 @@ import yazl from 'yazl';
 import type { AppDeps } from '../deps.types.js';
 import { AppError } from '../errors.js';
 import type { AuthUser } from '../modules/auth/auth.service.js';
+import { sanitizeFilename } from '../modules/files/filename.js';
 import { canManage, isExpired } from '../modules/files/files.dto.js';
 import { normalizeHashtag } from '../modules/files/hashtags.js';
 
@@ -56,8 +57,8 @@ export async function ownZipFiles(deps: Pick<AppDeps, 'db'>, viewer: AuthUser, i
 }
 
 /**
- * The public, unexpired files of a hashtag, newest first (400 past the limit). Files with a download limit take
- * one of their downloads, atomically in one statement; those with none left are not in the archive.
+ * The public, unexpired files of a hashtag that have downloads left, newest first (400 past the limit, 404 for
+ * none). Nothing is taken here: see takeZipDownloads.
  */
 export async function publicZipFiles(deps: Pick<AppDeps, 'db'>, rawHashtag: string): Promise<FileRow[]> {
   const hashtag = normalizeHashtag(rawHashtag);
@@ -76,21 +77,27 @@ export async function publicZipFiles(deps: Pick<AppDeps, 'db'>, rawHashtag: stri
     .limit(MAX_BULK_FILES + 1)
     .execute();
   if (rows.length > MAX_BULK_FILES) throw tooMany('hashtag', `more than ${MAX_BULK_FILES}`);
+  if (rows.length === 0) throw noPublicFiles(hashtag);
+  return rows;
+}
+
+export const noPublicFiles = (hashtag: string) => new AppError('not_found', `No public files with #${hashtag}.`);
+
+/**
+ * Files with a download limit take one of their downloads, atomically in one statement (a ZIP is a whole download
+ * of each file in it); those with none left by now are dropped. Called once the archive's entries are prepared,
+ * for a GET only (HEAD takes nothing).
+ */
+export async function takeZipDownloads(deps: Pick<AppDeps, 'db'>, rows: FileRow[]): Promise<FileRow[]> {
   const limited = rows.filter((f) => f.max_downloads !== null).map((f) => f.id);
-  const none = () => new AppError('not_found', `No public files with #${hashtag}.`);
-  if (limited.length === 0) {
-    if (rows.length === 0) throw none();
-    return rows;
-  }
+  if (limited.length === 0) return rows;
   const { rows: taken } = await sql<{ id: string }>`
     update files set download_count = download_count + 1
     where id = any(${limited}::uuid[]) and max_downloads is not null and download_count < max_downloads
     returning id
   `.execute(deps.db);
   const ok = new Set(taken.map((r) => r.id));
-  const files = rows.filter((f) => f.max_downloads === null || ok.has(f.id));
-  if (files.length === 0) throw none();
-  return files;
+  return rows.filter((f) => f.max_downloads === null || ok.has(f.id));
 }
 
 /** Names unique inside the archive, ignoring case (as Windows and macOS do): a.txt, a (1).txt, a (2).txt. */
@@ -106,6 +113,51 @@ export function uniqueNames(names: string[]): string[] {
   });
 }
 
+/** Characters Windows forbids in a file name (and the path separators): never in an entry name. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are among those replaced
+const FORBIDDEN = /[<>:"/\\|?*\u0000-\u001f\u007f]/g;
+/** Names Windows keeps for devices, whatever the extension (`nul.txt` too). */
+const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\.|$)/i;
+
+/**
+ * A file's name as a ZIP entry: always one valid relative name that every unzip tool extracts inside its target
+ * directory. Names of stored files are sanitized already (filename.ts), but older rows, imports and admin edits
+ * may hold anything: `A: notes.txt` (yazl and Windows read `X:` as a drive), `..\evil.txt`, `/etc/passwd`. Leading
+ * dots, slashes and spaces go, each character Windows forbids (`<>:"/\\|?*`, controls) becomes `_`, trailing dots
+ * and spaces go, device names get a `_` in front, and an empty result is `file`.
+ */
+export function zipEntryName(raw: string): string {
+  const cleaned = sanitizeFilename(raw.replace(/^[\s./\\]+/, '').replace(FORBIDDEN, '_'), '')
+    .replace(/[\s.]+$/, '')
+    .trim();
+  if (!cleaned) return 'file';
+  return RESERVED.test(cleaned) ? `_${cleaned}` : cleaned;
+}
+
+/** What yazl refuses (an absolute or drive path, `..`, empty): never true of zipEntryName's names. */
+const invalidEntryName = (name: string) => {
+  const path = name.replace(/\\/g, '/');
+  return name === '' || /^[a-zA-Z]:/.test(path) || path.startsWith('/') || path.split('/').includes('..');
+};
+
+export interface ZipEntry {
+  file: FileRow;
+  name: string;
+}
+
+/**
+ * The archive's entries: safe names (zipEntryName), de-duplicated, each checked as yazl checks them. Prepared
+ * before anything is taken or counted, so a name can never fail the archive after downloads were taken.
+ */
+export function zipEntries(files: FileRow[]): ZipEntry[] {
+  const names = uniqueNames(files.map((f) => zipEntryName(f.name)));
+  return files.map((file, i) => {
+    const name = names[i] as string;
+    if (invalidEntryName(name)) throw new Error(`unsafe ZIP entry name for file ${file.id}`);
+    return { file, name };
+  });
+}
+
 export interface ZipStream {
   stream: PassThrough;
   /** The archive's exact length in bytes (known up front: every entry is stored with its size). */
@@ -117,12 +169,11 @@ export interface ZipStream {
  * at a time; a storage failure mid-way ends the stream with an error (the client sees a cut-off download,
  * never a ZIP that looks whole).
  */
-export function zipStream(deps: Pick<AppDeps, 'storage' | 'log'>, files: FileRow[]): ZipStream {
+export function zipStream(deps: Pick<AppDeps, 'storage' | 'log'>, entries: ZipEntry[]): ZipStream {
   const zip = new yazl.ZipFile();
-  const names = uniqueNames(files.map((f) => f.name));
-  files.forEach((file, i) => {
+  for (const { file, name } of entries) {
     zip.addReadStreamLazy(
-      names[i] as string,
+      name,
       { size: Number(file.size), mtime: file.updated_at, mode: 0o100644, compress: false },
       (cb) => {
         deps.storage.read(file.storage_key).then(
@@ -131,7 +182,7 @@ export function zipStream(deps: Pick<AppDeps, 'storage' | 'log'>, files: FileRow
         );
       },
     );
-  });
+  }
   const stream = zip.outputStream as PassThrough;
   zip.on('error', (err: Error) => {
     deps.log.warn({ err }, 'zip download failed');
@@ -141,4 +192,21 @@ export function zipStream(deps: Pick<AppDeps, 'storage' | 'log'>, files: FileRow
   const sizeKnown = (resolve: (n: number) => void) => ((total: number) => resolve(total)) as () => void;
   const size = new Promise<number>((resolve) => zip.end(undefined, sizeKnown(resolve)));
   return { stream, size };
+}
+
+/**
+ * The length the archive of these entries would have, for HEAD: the same yazl layout, whose entries are never
+ * opened (no storage read, nothing streamed; the unfinished archive is dropped).
+ */
+export function zipLength(entries: ZipEntry[]): Promise<number> {
+  const zip = new yazl.ZipFile();
+  for (const { file, name } of entries) {
+    zip.addReadStreamLazy(
+      name,
+      { size: Number(file.size), mtime: file.updated_at, mode: 0o100644, compress: false },
+      () => {},
+    );
+  }
+  const sizeKnown = (resolve: (n: number) => void) => ((total: number) => resolve(total)) as () => void;
+  return new Promise<number>((resolve) => zip.end(undefined, sizeKnown(resolve)));
 }

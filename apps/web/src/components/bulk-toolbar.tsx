@@ -2,8 +2,8 @@ import { type BulkFilesInput, MAX_BULK_FILES } from '@tagdrop/contracts';
 import { errorCodeOf } from '@tagdrop/contracts/session';
 import { useMutation } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState } from 'react';
-import { auth } from '../lib/auth';
 import { fromLocalInput, parseHashtags } from '../lib/format';
+import { sameOrigin } from '../lib/links';
 import type { Selection } from '../lib/selection';
 import { errorMessage, queryClient, trpc } from '../lib/trpc';
 
@@ -18,29 +18,17 @@ const DONE: Record<BulkFilesInput['action'], string> = {
   set_expiry: 'Set the expiry of',
 };
 
-/** Saves the selected files as one ZIP: one request (ids in a JSON body), the archive saved under its own name. */
-async function downloadZip(ids: string[]) {
-  const send = (token: string | undefined) =>
-    fetch('/api/files/zip/', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ ids }),
-    });
-  let res = await send(await auth.accessToken());
-  if (res.status === 401) res = await send(await auth.refresh());
-  if (!res.ok) {
-    const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
-    throw new Error(body?.error?.message ?? `The download failed (${res.status}).`);
-  }
-  const name = /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'files.zip';
-  const url = URL.createObjectURL(await res.blob());
+/**
+ * Saves a ZIP from its short-lived link (files.zipLink): the browser downloads it itself, streaming the archive to
+ * disk as the server builds it (never into this page's memory, whatever the size of the selection).
+ */
+function saveZip(downloadUrl: string) {
   const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
+  a.href = sameOrigin(downloadUrl);
+  a.download = '';
   document.body.append(a);
   a.click();
   a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /** What to do with the files selected on My files: one request per action. */
@@ -73,7 +61,14 @@ export function BulkToolbar({ selection, listed }: { selection: Selection; liste
       },
     }),
   );
-  const zip = useMutation({ mutationFn: downloadZip, onSuccess: () => setDone(`Downloading ${plural(count)}.`) });
+  const zip = useMutation(
+    trpc.files.zipLink.mutationOptions({
+      onSuccess: (link, input) => {
+        saveZip(link.download_url);
+        setDone(`Downloading ${plural(input.ids.length)} as a ZIP.`);
+      },
+    }),
+  );
   const busy = bulk.isPending || zip.isPending;
   const run = (input: Omit<BulkFilesInput, 'ids'> & Record<string, unknown>) => {
     setDone('');
@@ -115,7 +110,15 @@ export function BulkToolbar({ selection, listed }: { selection: Selection; liste
           <button type="button" className="secondary small" onClick={() => run({ action: 'make_private' })}>
             Make private
           </button>
-          <button type="button" className="secondary small" onClick={() => zip.mutate(selection.ids)}>
+          <button
+            type="button"
+            className="secondary small"
+            onClick={() => {
+              setDone('');
+              bulk.reset();
+              zip.mutate({ ids: selection.ids });
+            }}
+          >
             {zip.isPending ? 'Preparing ZIP…' : 'Download as ZIP'}
           </button>
           <button type="button" className="danger small" onClick={() => setConfirming(true)}>

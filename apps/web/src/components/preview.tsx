@@ -69,7 +69,13 @@ export function FilePreview({
   );
 }
 
-export function FileFacts({ file }: { file: Pick<FileDto, 'name' | 'mime_type' | 'size'> }) {
+export function FileFacts({
+  file,
+  note = 'No preview for this type: download it to open it.',
+}: {
+  file: Pick<FileDto, 'name' | 'mime_type' | 'size'>;
+  note?: string;
+}) {
   return (
     <div className="file-facts">
       <TypeIcon mimeType={file.mime_type} name={file.name} className="large" />
@@ -78,7 +84,7 @@ export function FileFacts({ file }: { file: Pick<FileDto, 'name' | 'mime_type' |
         <br />
         <span className="muted">{file.mime_type}</span>
       </p>
-      <p className="muted small">No preview for this type: download it to open it.</p>
+      <p className="muted small">{note}</p>
     </div>
   );
 }

@@ -102,14 +102,23 @@ export const linkPasswordInput = z
   .min(1)
   .max(MAX_LINK_PASSWORD_LENGTH)
   .nullable()
-  .describe('Write-only: a password the private link asks for (stored as an argon2id hash); null removes it');
+  .describe(
+    'Write-only: a password the private link asks for (stored as an argon2id hash); null removes it. It protects ' +
+      'the private link only: setting it on a public file, or making a file that has one public (PATCH, PUT, ' +
+      'multipart upload, bulk make_public), is refused with 400 `link_password_requires_private` and nothing ' +
+      'changes; send `link_password: null` with `is_public: true` to make such a file public.',
+  );
 export const maxDownloadsInput = z
   .number()
   .int()
   .min(1)
   .max(1_000_000_000)
   .nullable()
-  .describe('Counted downloads (GETs from byte 0 by anyone but the owner) before the file answers 410; null: no limit');
+  .describe(
+    'Counted downloads before the file answers 410; null: no limit. Every GET that sends the content (by anyone ' +
+      'but the owner or an admin, through /f, /s, /view or a ZIP) takes one; such a file is always sent whole ' +
+      '(Range is ignored, no Accept-Ranges), so a range cannot download it for free. HEAD and 304 take none.',
+  );
 
 export const updateFileInput = z.object({
   name: z.string().trim().min(1).max(MAX_FILENAME_LENGTH).optional(),
@@ -181,14 +190,33 @@ export const BULK_ACTIONS = [
 
 /** POST /api/files/zip/: the same as GET with the ids in a JSON body (500 ids do not fit in every URL). */
 export const zipFilesBody = z.object({ ids: bulkIds });
-/** GET /api/files/zip/: your files by id, comma separated. */
+/** How long the link of POST /api/files/zip/link/ (files.zipLink) works, in seconds; it works once. */
+export const ZIP_LINK_TTL_SECONDS = 60;
+/** GET /api/files/zip/: your files by id, comma separated (Bearer), or a ZIP link's grant (no Bearer needed). */
 export const zipFilesQuery = z.object({
   ids: z
     .string()
-    .min(1)
     .max(MAX_BULK_FILES * 40)
-    .describe(`File ids, comma separated (at most ${MAX_BULK_FILES})`),
+    .optional()
+    .describe(`File ids, comma separated (at most ${MAX_BULK_FILES}); with a Bearer token`),
+  grant: z
+    .string()
+    .max(100)
+    .optional()
+    .describe('Instead of ids and a Bearer token: the grant of a ZIP link (POST /api/files/zip/link/)'),
 });
+/** POST /api/files/zip/link/ and files.zipLink: a short-lived link a browser can download the ZIP from. */
+export const zipLinkOutput = z
+  .object({
+    download_url: z
+      .string()
+      .describe(
+        `GET /api/files/zip/?grant=…: the ZIP of these files, for whoever opens it, no token needed; works once, ` +
+          `within ${ZIP_LINK_TTL_SECONDS} s (HEAD does not use it up)`,
+      ),
+    expires_at: z.iso.datetime({ offset: true }),
+  })
+  .meta({ id: 'ZipLink' });
 /** GET /api/public/files/zip/: the public files of a hashtag. */
 export const publicZipQuery = z.object({
   hashtag: z.string().min(1).max(100).describe(`A hashtag with at most ${MAX_BULK_FILES} public files`),
@@ -205,4 +233,5 @@ export type PreviewLinks = z.infer<typeof previewLinksOutput>;
 export type UnlockedLink = z.infer<typeof unlockLinkOutput>;
 export type BulkFilesInput = z.infer<typeof bulkFilesInput>;
 export type BulkFilesOutput = z.infer<typeof bulkFilesOutput>;
+export type ZipLink = z.infer<typeof zipLinkOutput>;
 export type BulkAction = BulkFilesInput['action'];

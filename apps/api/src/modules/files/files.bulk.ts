@@ -29,11 +29,32 @@ export async function bulkFiles(deps: FilesDeps, viewer: AuthUser, input: BulkFi
   await deps.db.transaction().execute(async (trx) => {
     const files = await lockManagedFiles(trx, viewer, ids);
     switch (input.action) {
-      case 'make_public':
+      case 'make_public': {
+        // A password protects the private link only: making public a file that has one is refused (nothing
+        // changes); remove its password first (README "Link controls").
+        const locked = await trx
+          .selectFrom('files')
+          .select('name')
+          .where(sql<boolean>`id = any(${ids}::uuid[])`)
+          .where('link_password_hash', 'is not', null)
+          .where('is_public', '=', false)
+          .limit(1)
+          .executeTakeFirst();
+        if (locked) {
+          throw new AppError(
+            'link_password_requires_private',
+            'Some of these files have a link password, which protects the private link only: remove it before ' +
+              'making them public. Nothing was changed.',
+            { fields: { ids: [`"${locked.name}" has a link password: remove it before making the file public`] } },
+          );
+        }
+        await touchFiles(trx, ids, { is_public: true });
+        break;
+      }
       case 'make_private':
         // Every file has its private link from the start (share_token is never null): making one private
         // needs no new link, and the triggers move its links (and the counts) to the private side.
-        await touchFiles(trx, ids, { is_public: input.action === 'make_public' });
+        await touchFiles(trx, ids, { is_public: false });
         break;
       case 'set_expiry':
         await touchFiles(trx, ids, { expires_at: expiresAt });

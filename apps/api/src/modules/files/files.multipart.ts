@@ -5,7 +5,7 @@ import type { AppDeps } from '../../deps.types.js';
 import { AppError } from '../../errors.js';
 import type { AuthUser } from '../auth/auth.service.js';
 import { discardStaged, type NewFileMeta, parseFileMeta, type StagedUpload, stageStream } from './files.upload.js';
-import { hashLinkPassword } from './link-rules.js';
+import { checkPasswordVisibility, hashLinkPassword } from './link-rules.js';
 
 /** Multipart uploads (POST /api/files/, PUT /api/files/{id}/): the one `file` part streamed, the fields collected. */
 
@@ -95,6 +95,7 @@ export async function receiveMultipart(
         filename = part.filename;
         // Metadata fields sent before the file are validated before any byte is stored.
         const early = parseFileMeta({ ...fields, filename: fields.name ?? filename });
+        if (replaces === null) checkNewFilePassword(fields, early);
         const length = Number(req.headers['content-length']);
         staged = await stageStream(deps, {
           owner: user,
@@ -109,12 +110,21 @@ export async function receiveMultipart(
       }
     }
     const meta = parseFileMeta({ ...fields, filename: fields.name ?? filename });
+    if (replaces === null) checkNewFilePassword(fields, meta);
     if (fields.link_password) meta.link_password_hash = await hashLinkPassword(fields.link_password);
     return { staged, fields, meta };
   } catch (err) {
     if (staged) await discardStaged(deps, staged.key);
     throw multipartError(err, deps.config.MAX_UPLOAD_BYTES) ?? err;
   }
+}
+
+/** A new file: a password protects the private link only (a public upload with one is refused, README). */
+function checkNewFilePassword(fields: Record<string, string>, meta: NewFileMeta) {
+  checkPasswordVisibility(
+    { is_public: false, link_password_hash: null },
+    { is_public: meta.is_public, link_password: fields.link_password || undefined },
+  );
 }
 
 /** The metadata changes a multipart PUT asks for: only the fields it sent. */

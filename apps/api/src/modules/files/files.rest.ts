@@ -22,9 +22,10 @@ import { bulkFiles } from './files.bulk.js';
 import { getFile, getManagedFile, getPreviewLinks, listFiles } from './files.listing.js';
 import { changesOf, multipartBody, receiveMultipart } from './files.multipart.js';
 import { deleteFile, rotateLink, updateFile } from './files.service.js';
-import { commitStaged } from './files.upload.js';
+import { commitStaged, discardStaged } from './files.upload.js';
 import { listHashtags } from './hashtags.service.js';
 import { unlockLink } from './link-controls.js';
+import { checkPasswordVisibility } from './link-rules.js';
 
 const idParams = z.object({ id: fileId });
 /** The Django service's file paths on the same services and schemas as tRPC. */
@@ -154,14 +155,21 @@ export const filesRest =
       async (req) => {
         const user = await requireUser(deps, req);
         const { id } = req.params as { id: string };
-        await getManagedFile(deps, user, id);
+        const file = await getManagedFile(deps, user, id);
         if (req.isMultipart()) {
           const received = await receiveMultipart(deps, req, user, id);
           if (!received.staged && Object.keys(received.fields).length === 0) {
             throw new AppError('validation_error', 'Send a "file" part, metadata fields, or both.');
           }
-          if (received.staged) await commitStaged(deps, received.staged, received.meta, req.ip);
           const changes = changesOf(received);
+          // Refused metadata (a password on a public file) leaves the content as it was, too.
+          try {
+            checkPasswordVisibility(file, changes);
+          } catch (err) {
+            if (received.staged) await discardStaged(deps, received.staged.key);
+            throw err;
+          }
+          if (received.staged) await commitStaged(deps, received.staged, received.meta, req.ip);
           return Object.keys(changes).length > 0
             ? updateFile(deps, user, id, changes, baseUrl())
             : getFile(deps, user, id, baseUrl());

@@ -11,8 +11,11 @@ import {
   unlockLinkInput,
   unlockLinkOutput,
   updateFileInput,
+  zipFilesBody,
+  zipLinkOutput,
 } from '@tagdrop/contracts';
 import { z } from 'zod';
+import { createZipLink } from '../../downloads/zip-link.js';
 import { protectedProcedure, publicProcedure, router } from '../../trpc/init.js';
 import { bulkFiles } from './files.bulk.js';
 import { getFile, getPreviewLinks, getPublicFile, getSharedFile, listFiles } from './files.listing.js';
@@ -42,6 +45,11 @@ export const filesRouter = router({
     .input(bulkFilesInput)
     .output(bulkFilesOutput)
     .mutation(({ ctx, input }) => bulkFiles(ctx.deps, ctx.user, input)),
+  /** A link to the ZIP of these files that a browser downloads (streamed to disk), once, within 60 s. */
+  zipLink: protectedProcedure
+    .input(zipFilesBody)
+    .output(zipLinkOutput)
+    .mutation(({ ctx, input }) => createZipLink(ctx.deps, ctx.user, input.ids)),
   previewLinks: protectedProcedure
     .input(fileIdInput)
     .output(previewLinksOutput)

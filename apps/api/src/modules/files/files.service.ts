@@ -11,7 +11,7 @@ import { getFile, getManagedFile, notFound } from './files.listing.js';
 import { setFileHashtags } from './files.queries.js';
 import type { FilesDeps } from './files.types.js';
 import { collectHashtags } from './hashtags.js';
-import { linkPasswordChange } from './link-rules.js';
+import { checkPasswordVisibility, linkPasswordChange } from './link-rules.js';
 
 /** Managing files: metadata, private links, deletion. Listing and the file object: files.listing.ts, files.dto.ts. */
 
@@ -42,6 +42,8 @@ export async function updateFile(
   baseUrl: string,
 ) {
   const file = await getManagedFile(deps, viewer, id);
+  // Checked first against the row read here (a clear 400 before hashing), and again on the locked row below.
+  checkPasswordVisibility(file, input);
   const expiresAt = parseExpiry(input.expires_at);
   const description = input.description ?? file.description;
   const hashtagsChanged = input.hashtags !== undefined || input.description !== undefined;
@@ -49,6 +51,16 @@ export async function updateFile(
   // Hashed before the transaction (argon2id takes tens of milliseconds); a new limit starts a fresh count.
   const passwordHash = await linkPasswordChange(input.link_password);
   await deps.db.transaction().execute(async (trx) => {
+    if (input.is_public !== undefined || input.link_password !== undefined) {
+      // A concurrent change (another PATCH, a bulk make_public) holds the same row lock: the rule holds exactly.
+      const row = await trx
+        .selectFrom('files')
+        .select(['is_public', 'link_password_hash'])
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (row) checkPasswordVisibility(row, input);
+    }
     await trx
       .updateTable('files')
       .set({

@@ -20,6 +20,37 @@ export async function linkPasswordChange(input: string | null | undefined): Prom
   return input === null ? null : hashLinkPassword(input);
 }
 
+export const passwordNeedsPrivate = (fields: Record<string, string[]>) =>
+  new AppError(
+    'link_password_requires_private',
+    'A link password protects the private link only: a public file cannot have one. Make the file private, or ' +
+      'remove the password (link_password: null) to make it public.',
+    { fields },
+  );
+
+/**
+ * The rule between a password and visibility: a password protects the private link only (the public /f/{id} never
+ * asks for it). A change that would leave a public file with a password is refused (400, nothing changes): a new
+ * password on a file that is or becomes public, or making public a file that keeps its password. Sending
+ * `link_password: null` with `is_public: true` is the explicit way to make such a file public.
+ */
+export function checkPasswordVisibility(
+  file: Pick<FileRow, 'is_public' | 'link_password_hash'>,
+  change: { is_public?: boolean | undefined; link_password?: string | null | undefined },
+): void {
+  const isPublic = change.is_public ?? file.is_public;
+  if (!isPublic) return;
+  const setsPassword = typeof change.link_password === 'string';
+  const keepsPassword = change.link_password === undefined && file.link_password_hash !== null;
+  const becomesPublic = change.is_public === true && !file.is_public;
+  if (setsPassword) throw passwordNeedsPrivate({ link_password: ['Only private files can have a link password'] });
+  if (becomesPublic && keepsPassword) {
+    throw passwordNeedsPrivate({
+      is_public: ['Remove the link password first: it protects the private link only'],
+    });
+  }
+}
+
 type Locked = Pick<FileRow, 'share_token' | 'link_password_hash'>;
 
 /** Binds a grant to the link (rotating it kills grants) and to the password (changing it kills them too). */

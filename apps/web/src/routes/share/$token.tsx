@@ -1,10 +1,11 @@
 import type { FileDto, UnlockedLink } from '@tagdrop/contracts';
+import { fileKind } from '@tagdrop/contracts/file-kinds';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createFileRoute } from '@tanstack/react-router';
 import { type FormEvent, useId, useState } from 'react';
 import { Hashtags } from '../../components/files';
 import { LinkFacts } from '../../components/link-controls';
-import { FilePreview } from '../../components/preview';
+import { FileFacts, FilePreview } from '../../components/preview';
 import { Pending } from '../../components/status';
 import { formatBytes, formatDate, formatRelative } from '../../lib/format';
 import { sameOrigin } from '../../lib/links';
@@ -111,6 +112,8 @@ function PasswordForm({ token, onUnlocked }: { token: string; onUnlocked: (grant
   );
 }
 
+const LIMITED_NOTE = 'No preview: this link allows a limited number of downloads, and opening the file would use one.';
+
 function SharedFile({
   file,
   token,
@@ -164,14 +167,21 @@ function SharedFile({
         </a>
       )}
       {limited ? (
-        // Opening the bytes of a limited file would take one of its downloads: only the thumbnail (never counted).
-        <section className="panel preview" aria-label="Preview">
-          {file.thumbnail_url ? (
-            <img className="preview-image" src={sameOrigin(file.thumbnail_url)} alt={file.name} />
-          ) : null}
-          <p className="muted small">
-            No preview: this link allows a limited number of downloads, and opening the file would use one.
-          </p>
+        // Every GET of a limited file's bytes takes one of its downloads (it is sent whole): the page never loads
+        // them. Images show their thumbnail (/s/{token}/thumb, never counted), everything else its icon, size, type.
+        <section className="panel preview" aria-label="Preview" data-kind="limited">
+          {fileKind(file.mime_type) === 'image' ? (
+            <>
+              <img
+                className="preview-image"
+                src={file.thumbnail_url ? sameOrigin(file.thumbnail_url) : `${link}/thumb${unlock}`}
+                alt={file.name}
+              />
+              <p className="muted small">{LIMITED_NOTE}</p>
+            </>
+          ) : (
+            <FileFacts file={file} note={LIMITED_NOTE} />
+          )}
         </section>
       ) : (
         <FilePreview file={file} sources={{ content: `${link}${unlock}`, view: `${link}/view${unlock}` }} />

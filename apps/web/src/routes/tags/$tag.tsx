@@ -35,7 +35,20 @@ function TagPage() {
         </div>
       </div>
       {loggedIn ? <MyTagged tag={tag} /> : null}
-      <h2>Public files tagged #{tag}</h2>
+      <div className="row gap wrap">
+        <h2>Public files tagged #{tag}</h2>
+        {publicFiles.length > 0 ? (
+          // A plain link: the browser streams the archive to disk as the server builds it.
+          <a
+            className="button secondary small"
+            href={`/api/public/files/zip/?hashtag=${encodeURIComponent(tag)}`}
+            download
+            data-testid="tag-zip"
+          >
+            Download all as ZIP
+          </a>
+        ) : null}
+      </div>
       <FileCollection files={publicFiles} mine={false} empty={`No public files are tagged #${tag}.`} />
       <LoadMore hasNext={pub.hasNextPage} loading={pub.isFetchingNextPage} onClick={() => pub.fetchNextPage()} />
     </section>
