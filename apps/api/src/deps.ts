@@ -58,6 +58,7 @@ export async function createDeps(config: Config, log: Logger, options: { jobsNam
       durationSeconds: window,
     }),
     verifyFailPerIp: createLimiter(redis, { name: 'verify-ip', points: L.wrongPerIpHour, durationSeconds: 3600 }),
+    linkFailPerIp: createLimiter(redis, { name: 'link-ip', points: L.wrongLinksPerIpHour, durationSeconds: 3600 }),
     passkeyPerIp: createLimiter(redis, { name: 'passkey-ip', points: 30, durationSeconds: 60 }),
     unlockFailPerLinkIp: createLimiter(redis, {
       name: 'unlock-lip',

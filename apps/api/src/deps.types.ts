@@ -30,6 +30,8 @@ export interface Limiters {
   verifyFailPerAddress: Limiter;
   /** Wrong codes per client IP per hour. */
   verifyFailPerIp: Limiter;
+  /** Bad sign-in links (wrong, used or expired) per client IP per hour; links spend no per-address budget. */
+  linkFailPerIp: Limiter;
   /** Passkey sign-in challenges per client IP per minute (each one is a stored row). */
   passkeyPerIp: Limiter;
   /** Wrong passwords of one private link per client IP per 15 minutes. */
@@ -49,6 +51,7 @@ export const LOGIN_LIMITS = {
   wrongPerAddressIp: 10,
   wrongPerAddress: 25,
   wrongPerIpHour: 100,
+  wrongLinksPerIpHour: 30,
 } as const;
 
 /** Everything the services share; built once per process. */

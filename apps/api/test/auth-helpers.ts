@@ -47,3 +47,10 @@ export function recordQueries(app: Pick<TestApp, 'deps'>): { sql: string[]; stop
     },
   };
 }
+
+/** The sign-in link in a code message (`<origin>/otp-login#token=<token>`), and its token. */
+export function signInLinkFrom(text: string): { url: string; token: string } {
+  const match = /(https?:\/\/\S+?\/otp-login#token=([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+))/.exec(text);
+  if (!match?.[1] || !match[2]) throw new Error(`no sign-in link in: ${text}`);
+  return { url: match[1], token: match[2] };
+}

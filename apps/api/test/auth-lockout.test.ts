@@ -146,3 +146,70 @@ describe('guessing from many IPs stays bounded', () => {
     expect((await verify(email, code, home)).status).toBe(200);
   });
 });
+
+describe('concurrent guesses cannot exceed the budgets', () => {
+  /** The points a limiter holds for a key (rate-limiter-flexible's Redis key); 0 when none. */
+  const pointsOf = async (limiter: string, key: string) =>
+    Number((await app.deps.redis.client?.get(`${app.config.REDIS_KEY_PREFIX}rl:${limiter}:${key}`)) ?? 0);
+
+  it(`60 simultaneous wrong guesses from 60 new IPs: ${LOGIN_LIMITS.wrongPerAddress} compared, the rest 429 and take nothing`, async () => {
+    const email = 'concurrent-many@example.com';
+    const victim = '203.0.113.60';
+    const code = await askCode(email, victim);
+    const ips = Array.from({ length: 60 }, (_, i) => `198.18.2.${i + 1}`);
+    const results = await Promise.all(
+      ips.map(async (ip, i) => ({ ip, ...(await verify(email, wrong(code, i + 1), ip)) })),
+    );
+    const compared = results.filter((r) => r.status === 400);
+    const refused = results.filter((r) => r.status === 429);
+    expect(compared).toHaveLength(LOGIN_LIMITS.wrongPerAddress);
+    expect(compared.every((r) => r.body.error.code === 'invalid_otp')).toBe(true);
+    expect(refused).toHaveLength(60 - LOGIN_LIMITS.wrongPerAddress);
+    expect(refused.every((r) => r.body.error.code === 'rate_limited')).toBe(true);
+    // A refused guess gave back what it took from the other buckets; a compared one keeps its points.
+    for (const r of refused) {
+      expect(await pointsOf('verify-ip', r.ip)).toBe(0);
+      expect(await pointsOf('verify-aip', `${email}|${r.ip}`)).toBe(0);
+    }
+    for (const r of compared) expect(await pointsOf('verify-ip', r.ip)).toBe(1);
+
+    // The victim's code was never burned by them: from their own IP it is held to the spent budget (a new IP for
+    // this account), but the link of their message signs them in.
+    expect((await verify(email, code, victim)).status).toBe(429);
+    await settled();
+    const mail = app.mail.items.filter((m) => m.to === email).at(-1);
+    const token = /#token=([\w-]+\.[\w-]+)/.exec(mail?.text ?? '')?.[1];
+    const linked = await app.api<{ user: { email: string } }>('POST', '/api/otp-login/link/', {
+      body: { token },
+      headers: from(victim),
+    });
+    expect(linked.status).toBe(200);
+    expect(linked.body.user.email).toBe(email);
+  });
+
+  it(`60 simultaneous wrong guesses from one IP: ${LOGIN_LIMITS.wrongPerAddressIp} compared, the rest 429`, async () => {
+    const email = 'concurrent-one@example.com';
+    const code = await askCode(email, '203.0.113.61');
+    const ip = '198.18.3.1';
+    const statuses = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => verify(email, wrong(code, i + 1), ip).then((r) => r.status)),
+    );
+    expect(statuses.filter((s) => s === 400)).toHaveLength(LOGIN_LIMITS.wrongPerAddressIp);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(60 - LOGIN_LIMITS.wrongPerAddressIp);
+    expect(await pointsOf('verify-ip', ip)).toBe(LOGIN_LIMITS.wrongPerAddressIp);
+    // Its owner logs in with the code from the IP that asked for it.
+    expect((await verify(email, code, '203.0.113.61')).status).toBe(200);
+  });
+
+  it('a right code gives its points back', async () => {
+    const email = 'concurrent-right@example.com';
+    const ip = '203.0.113.62';
+    const code = await askCode(email, ip);
+    expect((await verify(email, wrong(code), ip)).status).toBe(400);
+    expect(await pointsOf('verify-a', email)).toBe(1);
+    expect((await verify(email, code, ip)).status).toBe(200);
+    expect(await pointsOf('verify-ip', ip)).toBe(1);
+    expect(await pointsOf('verify-a', email)).toBe(1);
+    expect(await pointsOf('verify-aip', `${email}|${ip}`)).toBe(0);
+  });
+});

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { signInLinkFrom } from '../../api/test/auth-helpers.js';
 import { emailedCode, loginThroughUi, SHOTS, type Stack, startStack, uniqueEmail } from './support.js';
 
 let stack: Stack;
@@ -54,6 +55,37 @@ describe('login', () => {
     await page.getByLabel('Code').fill(code);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL('**/files');
+  });
+
+  it('signs in with the link of the code email, and takes the token out of the address bar', async () => {
+    const email = uniqueEmail('linda');
+    const since = stack.app.mail.items.length;
+    expect((await stack.app.api('POST', '/api/otp-login/', { body: { email } })).status).toBe(200);
+    const mail = await stack.app.mail.wait((m) => m.to === email, { since });
+    const { url } = signInLinkFrom(mail.text);
+    expect(url.startsWith(`${stack.url}/otp-login#token=`)).toBe(true);
+    const seen: string[] = [];
+    page.on('request', (r) => seen.push(r.url()));
+
+    await page.goto(url);
+    await page.waitForURL('**/files');
+    await expect.poll(() => page.getByTestId('who').textContent()).toBe(email);
+    expect(new URL(page.url()).hash).toBe('');
+    // The token reached the server only in the POST body, never in a URL the browser fetched.
+    const token = url.split('#token=')[1] as string;
+    expect(seen.filter((u) => u.startsWith(stack.url) && !u.includes('#')).some((u) => u.includes(token))).toBe(false);
+    // Back does not bring the token back: the entry that held it was replaced.
+    await page.goBack().catch(() => undefined);
+    expect(page.url()).not.toContain('token=');
+
+    // The link works once: opened again, it shows the error as for a wrong code, and the fragment is gone too.
+    await page.goto(url);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/link is invalid, used or expired/);
+    expect(new URL(page.url()).hash).toBe('');
+    expect(page.url()).toContain('/otp-login');
+    await page.screenshot({ path: `${SHOTS}/login-link-used.png`, fullPage: true });
   });
 
   it('shows the server message for an invalid phone number', async () => {

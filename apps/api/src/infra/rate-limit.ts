@@ -15,7 +15,34 @@ export interface Limiter {
   consume(key: string, points?: number): Promise<void>;
   /** Throws if the key is already out of points, without taking one. */
   check(key: string): Promise<void>;
+  /** Gives points back (taken for a request that turned out not to count). */
+  reward(key: string, points?: number): Promise<void>;
   reset(key: string): Promise<void>;
+}
+
+/**
+ * Points of one request taken from several limiters, all or nothing: take() consumes atomically (so concurrent
+ * requests cannot all slip past a read-only check), and when one limiter refuses (or fails) the points already taken
+ * for this request are given back before the error is thrown, so a refused request takes nothing.
+ */
+export class PointsTaken {
+  private readonly taken: { limiter: Limiter; key: string }[] = [];
+
+  async take(limiter: Limiter, key: string): Promise<void> {
+    try {
+      await limiter.consume(key);
+    } catch (err) {
+      await this.giveBack();
+      throw err;
+    }
+    this.taken.push({ limiter, key });
+  }
+
+  /** Gives back every point taken so far (best effort: a failure to give back only leaves the point spent). */
+  async giveBack(): Promise<void> {
+    const taken = this.taken.splice(0);
+    await Promise.all(taken.map(({ limiter, key }) => limiter.reward(key).catch(() => {})));
+  }
 }
 
 /**
@@ -56,6 +83,9 @@ export function createLimiter(redis: RedisHandle, spec: LimiterSpec): Limiter {
     async check(key) {
       const res = await limiter.get(key);
       if (res && res.remainingPoints <= 0 && res.msBeforeNext > 0) throw limited(res);
+    },
+    async reward(key, points = 1) {
+      await limiter.reward(key, points);
     },
     async reset(key) {
       await limiter.delete(key);

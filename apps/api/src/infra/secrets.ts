@@ -22,6 +22,8 @@ export interface Keys {
   grants: Buffer;
   /** Signs unlock grants of password-protected private links (modules/files/link-controls.ts). */
   unlock: Buffer;
+  /** Signs the sign-in links sent with login codes (modules/auth/otp-link.ts). */
+  otpLink: Buffer;
 }
 
 export function deriveKeys(secret: string): Keys {
@@ -33,6 +35,7 @@ export function deriveKeys(secret: string): Keys {
     jobs: derive('tagdrop/job-payload/v1'),
     grants: derive('tagdrop/download-grant/v1'),
     unlock: derive('tagdrop/link-unlock/v1'),
+    otpLink: derive('tagdrop/otp-sign-in-link/v1'),
   };
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { unseal } from '../infra/secrets.js';
 import { SmsDeliveryError } from '../infra/sms/types.js';
 import { closeChallenge, findUserByIdentifier } from '../modules/auth/auth.queries.js';
+import { otpLinkUrl, signOtpLinkToken } from '../modules/auth/otp-link.js';
 import { defineJob } from './types.js';
 
 export const sendOtpPayload = z.object({
@@ -13,7 +14,8 @@ export const sendOtpPayload = z.object({
   ttlSeconds: z.number().int().positive(),
 });
 
-export function otpMessage(code: string, ttlSeconds: number) {
+/** The code message: the code, and the sign-in link that works as long as the code (no typing, no guess budget). */
+export function otpMessage(code: string, ttlSeconds: number, link: string) {
   // Never promise more time than there is: 30 s is "30 seconds", 90 s is "1 minute 30 seconds".
   const minutes = Math.floor(ttlSeconds / 60);
   const seconds = ttlSeconds % 60;
@@ -25,9 +27,11 @@ export function otpMessage(code: string, ttlSeconds: number) {
     subject: `Your Tagdrop login code: ${code}`,
     text:
       `Your Tagdrop login code is ${code}\n\n` +
-      `Enter it on the login page to sign in. It works once and expires in ${validity}.\n` +
-      `If you did not ask for it, ignore this message: nobody can sign in without the code.\n`,
-    sms: `Tagdrop login code: ${code}. Valid ${validity}, single use. Don't share it.`,
+      `Enter it on the login page, or sign in with this link:\n${link}\n\n` +
+      `The code and the link work once and expire in ${validity}.\n` +
+      `If you did not ask for them, ignore this message: nobody can sign in without the code or the link.\n`,
+    // One SMS (160 characters) with a PUBLIC_URL of up to ~30 characters.
+    sms: `Tagdrop login code: ${code}. Valid ${validity}. Sign in: ${link} Don't share.`,
   };
 }
 
@@ -64,7 +68,8 @@ export const sendOtpJob = defineJob({
       return;
     }
     const code = unseal(deps.keys.jobs, data.sealedCode);
-    const message = otpMessage(code, data.ttlSeconds);
+    const link = otpLinkUrl(deps.baseUrl, signOtpLinkToken(deps.keys.otpLink, data.challengeId));
+    const message = otpMessage(code, data.ttlSeconds, link);
     if (data.channel === 'email') {
       await deps.mailer.send({ to: data.destination, subject: message.subject, text: message.text });
     } else {

@@ -21,6 +21,8 @@ export interface JobDeps {
   sms: SmsProvider;
   storage: Storage;
   stats: StatsService;
+  /** Origin of absolute links (PUBLIC_URL, or the listening address in development), e.g. sign-in links. */
+  baseUrl: string;
 }
 
 export interface JobSpec<S extends z.ZodType = z.ZodType> {

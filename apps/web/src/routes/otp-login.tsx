@@ -62,6 +62,20 @@ function OtpLogin() {
     }),
   );
 
+  // A sign-in link from a code message: /otp-login#token=<token>. The token sits in the fragment, so no GET ever
+  // carries it (proxies, logs and link scanners never see it); it is posted once, then removed from the address bar.
+  const link = useMutation(trpc.auth.verifyOtpLink.mutationOptions({ onSuccess: signedIn }));
+  const linkStarted = useRef(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs once, on arrival
+  useEffect(() => {
+    if (linkStarted.current) return;
+    const token = new URLSearchParams(window.location.hash.slice(1)).get('token');
+    if (!token) return;
+    linkStarted.current = true;
+    window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);
+    link.mutate({ token });
+  }, []);
+
   useEffect(() => {
     if (cooldown <= 0) return;
     const t = setTimeout(() => setCooldown((c) => c - 1), 1000);
@@ -75,6 +89,7 @@ function OtpLogin() {
   const onIdentify = (e: FormEvent) => {
     e.preventDefault();
     verify.reset();
+    link.reset();
     request.mutate(identifier());
   };
   const onVerify = (e: FormEvent) => {
@@ -83,7 +98,7 @@ function OtpLogin() {
     verify.mutate({ ...identifier(), otp: code });
   };
 
-  const error = step === 'identify' ? (request.error ?? passkey.error) : (verify.error ?? request.error);
+  const error = step === 'identify' ? (request.error ?? passkey.error ?? link.error) : (verify.error ?? request.error);
 
   return (
     <section className="panel narrow auth-card" aria-labelledby="login-title">
@@ -91,6 +106,11 @@ function OtpLogin() {
       {step === 'identify' ? (
         <>
           <p className="muted">We'll send you a one-time code. No password needed.</p>
+          {link.isPending || link.isSuccess ? (
+            <p className="muted" role="status">
+              Signing you in with your link…
+            </p>
+          ) : null}
           <div className="tabs" role="tablist" aria-label="Log in with">
             {(['email', 'phone'] as const).map((c) => (
               <button

@@ -35,6 +35,16 @@ export const verifyOtpInput = z
     path: ['email'],
   });
 
+/** The token of the sign-in link sent with every code (`/otp-login#token=<token>`). */
+export const verifyOtpLinkInput = z.object({
+  token: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .describe('The `token` of the sign-in link in a code message (the part after `#token=`)'),
+});
+
 export const roleSchema = z.enum(['user', 'admin']);
 
 export const userSchema = z.object({
@@ -75,6 +85,7 @@ export const revokeSessionInput = z.object({ id: z.uuid() });
 
 export type RequestOtpInput = z.infer<typeof requestOtpInput>;
 export type VerifyOtpInput = z.infer<typeof verifyOtpInput>;
+export type VerifyOtpLinkInput = z.infer<typeof verifyOtpLinkInput>;
 export type UserDto = z.infer<typeof userSchema>;
 export type TokenPair = z.infer<typeof tokenPairSchema>;
 export type VerifyOtpOutput = z.infer<typeof verifyOtpOutput>;

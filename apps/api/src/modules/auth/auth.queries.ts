@@ -30,6 +30,18 @@ export async function closeChallenge(db: Db, challengeId: string): Promise<boole
   return closed !== undefined;
 }
 
+/** Closes an open (unused, unexpired) code by its id; its channel and address when this call closed it. */
+export function takeOpenChallenge(db: Db, challengeId: string) {
+  return db
+    .updateTable('otp_challenges')
+    .set({ consumed_at: new Date() })
+    .where('id', '=', challengeId)
+    .where('consumed_at', 'is', null)
+    .where('expires_at', '>', new Date())
+    .returning(['channel', 'destination'])
+    .executeTakeFirst();
+}
+
 /** Days during which an IP that an account's session was started or used from counts as recognised. */
 export const RECOGNISED_IP_DAYS = 30;
 

@@ -8,6 +8,7 @@ import {
   sessionListOutput,
   userSchema,
   verifyOtpInput,
+  verifyOtpLinkInput,
   verifyOtpOutput,
 } from '@tagdrop/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -45,6 +46,23 @@ export const authRest =
         },
       },
       (req) => auth.verifyOtp(deps, req.body, requestMeta(req)),
+    );
+
+    app.post(
+      '/otp-login/link/',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Exchange the sign-in link of a code message for tokens',
+          description:
+            'Every code message also carries a link `<PUBLIC_URL>/otp-login#token=<token>`; post its token here. ' +
+            'It works once, while its code is open (it closes the code too). A wrong, used or expired token answers ' +
+            '400 `invalid_link`. Limited per client IP only (30 bad links an hour), never per address.',
+          body: verifyOtpLinkInput,
+          response: { 200: verifyOtpOutput, ...errorResponses(400, 403, 429) },
+        },
+      },
+      (req) => auth.verifyOtpLink(deps, req.body, requestMeta(req)),
     );
 
     app.post(

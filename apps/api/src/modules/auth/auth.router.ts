@@ -9,6 +9,7 @@ import {
   sessionListOutput,
   userSchema,
   verifyOtpInput,
+  verifyOtpLinkInput,
   verifyOtpOutput,
 } from '@tagdrop/contracts';
 import { protectedProcedure, publicProcedure, router } from '../../trpc/init.js';
@@ -25,6 +26,11 @@ export const authRouter = router({
     .input(verifyOtpInput)
     .output(verifyOtpOutput)
     .mutation(({ ctx, input }) => auth.verifyOtp(ctx.deps, input, meta(ctx))),
+  /** The sign-in link of a code message (its `#token=`): the same answer as verifyOtp, limited per IP only. */
+  verifyOtpLink: publicProcedure
+    .input(verifyOtpLinkInput)
+    .output(verifyOtpOutput)
+    .mutation(({ ctx, input }) => auth.verifyOtpLink(ctx.deps, input, meta(ctx))),
   refresh: publicProcedure
     .input(refreshInput)
     .output(refreshOutput)

@@ -6,6 +6,7 @@ import { toUserDto } from './auth.types.js';
 
 export { type AuthDeps, type AuthUser, type RequestMeta, toUserDto } from './auth.types.js';
 export { OTP_MAX_ATTEMPTS, OTP_SENT_DETAIL, requestOtp, verifyOtp } from './otp.service.js';
+export { verifyOtpLink } from './otp-link.service.js';
 export { authenticate } from './session-access.js';
 export {
   listSessions,

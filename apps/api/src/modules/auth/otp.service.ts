@@ -5,7 +5,10 @@
  *   the address; only guesses from the IP that asked for a code count towards its 5 attempts (strangers cannot burn
  *   it);
  * - wrong guesses are limited per address+IP, per IP and, for IPs the account has never used, per address across
- *   all IPs (so guessing from many IPs stays bounded while the owner's own network is never blocked by it).
+ *   all IPs (so guessing from many IPs stays bounded while the owner's own network is never blocked by it); each
+ *   guess takes its points before it is compared, so concurrent guesses cannot exceed those budgets;
+ * - every code message also carries a sign-in link (otp-link.ts) that needs no guess and spends no per-address
+ *   budget: whoever reads the mailbox (or phone) can sign in from any IP, whatever a stranger spent.
  * Requests take the same path whoever asks: who may sign in is decided by the send-otp job.
  */
 import { randomInt, randomUUID } from 'node:crypto';
@@ -13,6 +16,7 @@ import type { VerifyOtpOutput } from '@tagdrop/contracts';
 import type { User } from '@tagdrop/db';
 import { AppError } from '../../errors.js';
 import { audit } from '../../infra/audit.js';
+import { PointsTaken } from '../../infra/rate-limit.js';
 import { hmacHex, safeEqualHex, seal } from '../../infra/secrets.js';
 import { closeChallenge, isRecognisedIp, openChallenges } from './auth.queries.js';
 import type { AuthDeps, RequestMeta } from './auth.types.js';
@@ -99,7 +103,12 @@ const invalidOtp = () =>
     fields: { otp: ['Invalid code'] },
   });
 
-/** Exchanges a valid code for tokens; the code works once, and 5 wrong tries from its own IP burn it. */
+/**
+ * Exchanges a valid code for tokens; the code works once, and 5 wrong tries from its own IP burn it.
+ * Every guess pays before it is compared: one point from each limit that applies to it (per address+IP, per IP and,
+ * from an IP the account has not used, per address), taken atomically in Redis, so concurrent guesses cannot all
+ * slip past a read-only check. A refused guess takes nothing; a right code gets its points back.
+ */
 export async function verifyOtp(
   deps: AuthDeps,
   input: { email?: string; phone?: string; otp: string },
@@ -108,22 +117,38 @@ export async function verifyOtp(
   const id = identify(deps, input);
   const { limiters } = deps;
   const addressIp = `${id.value}|${meta.ip}`;
-  await limiters.verifyFailPerAddressIp.check(addressIp);
-  await limiters.verifyFailPerIp.check(meta.ip);
-  const recognised = await isRecognisedIp(deps.db, id, meta.ip);
-  if (!recognised) await limiters.verifyFailPerAddress.check(id.value);
+  const recognisedQuery = isRecognisedIp(deps.db, id, meta.ip);
+  recognisedQuery.catch(() => {}); // awaited below; never an unhandled rejection if a limit throws first
+  const points = new PointsTaken();
+  await points.take(limiters.verifyFailPerAddressIp, addressIp);
+  await points.take(limiters.verifyFailPerIp, meta.ip);
 
-  const fail = async () => {
-    const counts = [limiters.verifyFailPerAddressIp.consume(addressIp), limiters.verifyFailPerIp.consume(meta.ip)];
-    if (!recognised) counts.push(limiters.verifyFailPerAddress.consume(id.value));
-    await Promise.all(counts.map((c) => c.catch(() => {})));
-    return invalidOtp();
-  };
+  let matched: boolean;
+  try {
+    // Only IPs the account has not used are held to the per-address budget.
+    if (!(await recognisedQuery)) await points.take(limiters.verifyFailPerAddress, id.value);
+    matched = await guessMatches(deps, id, input.otp, meta.ip);
+  } catch (err) {
+    await points.giveBack(); // nothing was learnt (PostgreSQL or Redis away): the guess does not count
+    throw err;
+  }
+  if (!matched) throw invalidOtp(); // the points stay spent
+  await points.giveBack();
 
+  const result = await finishCodeLogin(deps, id, meta, invalidOtp);
+  await limiters.verifyFailPerAddressIp.reset(addressIp).catch(() => {});
+  return result;
+}
+
+/**
+ * Compares a guess with exactly one code: the newest one asked for from the guessing IP, else the newest open one of
+ * the address; true when it matched and this call closed that code (single use).
+ */
+async function guessMatches(deps: AuthDeps, id: Identifier, otp: string, ip: string): Promise<boolean> {
   const open = await openChallenges(deps.db, id.value, OPEN_CHALLENGES_READ);
-  const own = open.find((c) => c.ip === meta.ip);
+  const own = open.find((c) => c.ip === ip);
   const challenge = own ?? open[0];
-  if (!challenge) throw await fail();
+  if (!challenge) return false;
 
   if (own) {
     // Take one attempt atomically: concurrent guesses cannot exceed the limit.
@@ -136,20 +161,28 @@ export async function verifyOtp(
       .where('expires_at', '>', new Date())
       .returning('attempts')
       .executeTakeFirst();
-    if (!taken) throw await fail();
-    if (!safeEqualHex(otpCodeHash(deps, own.id, input.otp), own.code_hash)) {
-      if (taken.attempts >= OTP_MAX_ATTEMPTS) {
-        await closeChallenge(deps.db, own.id);
-      }
-      throw await fail();
+    if (!taken) return false;
+    if (!safeEqualHex(otpCodeHash(deps, own.id, otp), own.code_hash)) {
+      if (taken.attempts >= OTP_MAX_ATTEMPTS) await closeChallenge(deps.db, own.id);
+      return false;
     }
-  } else if (!safeEqualHex(otpCodeHash(deps, challenge.id, input.otp), challenge.code_hash)) {
+  } else if (!safeEqualHex(otpCodeHash(deps, challenge.id, otp), challenge.code_hash)) {
     // A guess from an IP that asked for no code here never burns someone else's code.
-    throw await fail();
+    return false;
   }
+  return closeChallenge(deps.db, challenge.id);
+}
 
-  if (!(await closeChallenge(deps.db, challenge.id))) throw await fail();
-  // The login is done: every other open code of the address is moot.
+/**
+ * A code or its sign-in link was accepted (its challenge is closed): closes every other open code of the address
+ * (the login is done, they are moot), finds or signs up the person and opens the session (method 'otp').
+ */
+export async function finishCodeLogin(
+  deps: AuthDeps,
+  id: Identifier,
+  meta: RequestMeta,
+  refused: () => AppError,
+): Promise<VerifyOtpOutput> {
   await deps.db
     .updateTable('otp_challenges')
     .set({ consumed_at: new Date() })
@@ -158,10 +191,8 @@ export async function verifyOtp(
     .execute();
 
   const user = await findOrCreateUser(deps, id.field, id.value);
-  if (!user) throw invalidOtp();
+  if (!user) throw refused();
   if (!user.is_active) throw accountBlocked();
-
-  await limiters.verifyFailPerAddressIp.reset(addressIp).catch(() => {});
   return completeLogin(deps, user.id, meta, 'otp', { channel: id.channel });
 }
 
