@@ -1,14 +1,18 @@
 /**
  * The sign-in link of every code message (issue 8 item 3): proof of the mailbox or phone that needs no guess, so a
- * stranger who spent an address's per-address budgets cannot keep its owner out. It works once, while its code is
- * open, and is limited per IP only. Client IPs come from X-Forwarded-For behind a trusted proxy (TRUST_PROXY=true).
+ * stranger who spent an address's per-address budgets cannot keep its owner out. It works once, for the per-address
+ * request window from its code's request (whatever became of the code: expired, replaced, burned), until the address
+ * signs in, and is limited per IP only. Client IPs come from X-Forwarded-For behind a trusted proxy (TRUST_PROXY=true).
  */
 import { createTagdropClient } from '@tagdrop/contracts/client';
 import { TRPCClientError } from '@trpc/client';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOGIN_LIMITS } from '../src/deps.types.js';
-import { signInLinkFrom, stopWhenIdle } from './auth-helpers.js';
+import { seal } from '../src/infra/secrets.js';
+import { sendOtpJob } from '../src/jobs/send-otp.job.js';
+import { challengeIdOfToken } from '../src/modules/auth/otp-link.js';
+import { openCodes, signInLinkFrom, stopWhenIdle } from './auth-helpers.js';
 import { codeFrom, type ReceivedMail, startTestApp, type TestApp } from './harness.js';
 
 type ErrorBody = { error: { code: string; message: string } };
@@ -100,42 +104,163 @@ describe('a stranger who spent the per-address budgets cannot keep the owner out
   });
 });
 
-describe('the link lives exactly as long as its code', () => {
-  it('does not work once its code has been used', async () => {
-    const email = 'link-used@example.com';
-    const mail = await ask(email, '203.0.113.80');
-    expect((await verify(email, codeFrom(mail.text), '203.0.113.80')).status).toBe(200);
-    expectInvalidLink(await follow(signInLinkFrom(mail.text).token, '203.0.113.80'));
+describe('a stranger who spent the budgets and closed their codes cannot keep the owner out', () => {
+  it('4 IPs spend the 20 requests, replace and burn every code: the owner on a new IP gets 429, the newest link works', async () => {
+    const email = 'link-siege@example.com';
+    const strangers = ['198.51.100.31', '198.51.100.32', '198.51.100.33', '198.51.100.34'];
+    // 5 requests from each IP: each one replaces the code asked for before it from that IP...
+    for (const ip of strangers) {
+      for (let i = 0; i < LOGIN_LIMITS.requestsPerAddressIp; i++)
+        expect((await request({ email }, ip)).status).toBe(200);
+    }
+    // ...and 5 wrong tries from each burn the last one (20 wrong codes: within the address's 25).
+    for (const ip of strangers) {
+      for (let i = 0; i < 5; i++) expect((await verify(email, '000000', ip)).status).toBe(400);
+    }
+    expect(await openCodes(app, email)).toBe(0);
+    await settled();
+
+    // The owner, on an IP the account never used, cannot ask for a code until the window ends...
+    const owner = '203.0.113.170';
+    const refused = await request({ email }, owner);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    // ...but every request of the stranger's sent them a link that works: the newest one signs them in.
+    const messages = app.mail.items.filter((m) => m.to === email);
+    expect(messages.length).toBeGreaterThanOrEqual(strangers.length);
+    const newest = messages.at(-1) as ReceivedMail;
+    const res = await follow(signInLinkFrom(newest.text).token, owner);
+    expect(res.status).toBe(200);
+    expect(res.body.user.email).toBe(email);
+    // That sign-in ends every other link of the window (all asked for before it).
+    for (const m of messages.slice(0, -1)) expectInvalidLink(await follow(signInLinkFrom(m.text).token, owner));
+  });
+});
+
+/** Moves a challenge's request time (and so its link's window) `seconds` into the past. */
+async function askedAgo(token: string, seconds: number) {
+  const challengeId = challengeIdOfToken(app.deps.keys.otpLink, token);
+  expect(challengeId).toBeDefined();
+  await sql`update otp_challenges set created_at = now() - ${seconds}::int * interval '1 second' where id = ${challengeId}`.execute(
+    app.deps.db,
+  );
+}
+
+describe('the link outlives its code', () => {
+  it('works after its code was burned by 5 wrong tries from the IP that asked', async () => {
+    const email = 'link-burned@example.com';
+    const mail = await ask(email, '203.0.113.82');
+    for (let i = 1; i <= 5; i++) {
+      expect((await verify(email, wrong(codeFrom(mail.text), i), '203.0.113.82')).status).toBe(400);
+    }
+    expect((await verify(email, codeFrom(mail.text), '203.0.113.82')).status).toBe(400); // the code is burned
+    const res = await follow(signInLinkFrom(mail.text).token, '203.0.113.82');
+    expect(res.status).toBe(200);
+    expect(res.body.user.email).toBe(email);
   });
 
-  it('does not work once its code expired', async () => {
+  it('works after its code was replaced by a second request from the same IP; that sign-in ends the second link', async () => {
+    const email = 'link-replaced@example.com';
+    const first = await ask(email, '203.0.113.83');
+    const second = await ask(email, '203.0.113.83');
+    expect((await verify(email, codeFrom(first.text), '203.0.113.83')).status).toBe(400); // the code is replaced
+    expect((await follow(signInLinkFrom(first.text).token, '203.0.113.83')).status).toBe(200);
+    // The second link was asked for before that sign-in: dead, and its code closed with every open code.
+    expectInvalidLink(await follow(signInLinkFrom(second.text).token, '203.0.113.83'));
+    expect((await verify(email, codeFrom(second.text), '203.0.113.83')).status).toBe(400);
+  });
+
+  it("works after its code's TTL, until the end of the request window counted from the request", async () => {
     const email = 'link-late@example.com';
     const mail = await ask(email, '203.0.113.81');
+    const { token } = signInLinkFrom(mail.text);
     await app.deps.db
       .updateTable('otp_challenges')
-      .set({ expires_at: new Date(Date.now() - 1_000) })
+      .set({ expires_at: new Date(Date.now() - 60_000) })
       .where('destination', '=', email)
       .execute();
-    expectInvalidLink(await follow(signInLinkFrom(mail.text).token, '203.0.113.81'));
+    expect((await verify(email, codeFrom(mail.text), '203.0.113.81')).status).toBe(400); // the code expired
+    await askedAgo(token, LOGIN_LIMITS.windowSeconds - 30); // 14.5 minutes ago: still in the window
+    expect((await follow(token, '203.0.113.81')).status).toBe(200);
   });
 
-  it('dies when its code is replaced (same IP) or burned, and any login closes every open link', async () => {
-    const email = 'link-replaced@example.com';
-    const first = await ask(email, '203.0.113.82');
-    const second = await ask(email, '203.0.113.82');
-    expectInvalidLink(await follow(signInLinkFrom(first.text).token, '203.0.113.82'));
+  it('a message whose code closed before delivery still carries a working link (and only the link)', async () => {
+    const email = 'link-undelivered@example.com';
+    const mail = await ask(email, '203.0.113.86');
+    const { token } = signInLinkFrom(mail.text);
+    const challengeId = challengeIdOfToken(app.deps.keys.otpLink, token) as string;
+    for (let i = 1; i <= 5; i++) await verify(email, wrong(codeFrom(mail.text), i), '203.0.113.86');
+    expect(await openCodes(app, email)).toBe(0);
+    // The job of that request run now (as when the stranger burns the code before it is sent).
+    const payload = {
+      challengeId,
+      channel: 'email' as const,
+      destination: email,
+      sealedCode: seal(app.deps.keys.jobs, '123456'),
+      ttlSeconds: app.config.OTP_TTL_SECONDS,
+    };
+    const since = app.mail.items.length;
+    await sendOtpJob.handler(payload, app.deps, undefined as never);
+    const late = await app.mail.wait((m) => m.to === email, { since });
+    expect(late.subject).toBe('Your Tagdrop sign-in link');
+    expect(late.text).not.toMatch(/123456/);
+    expect(late.text).toMatch(/works once, for 15 minutes from your request/);
+    expect(signInLinkFrom(late.text).token).toBe(token);
+    expect((await follow(token, '203.0.113.86')).status).toBe(200);
+    // Once the address signed in, that link is dead and the job sends nothing.
+    const count = app.mail.items.length;
+    await sendOtpJob.handler(payload, app.deps, undefined as never);
+    expect(app.mail.items.length).toBe(count);
+  });
+});
 
-    for (let i = 1; i <= 5; i++) {
-      expect((await verify(email, wrong(codeFrom(second.text), i), '203.0.113.82')).status).toBe(400);
-    }
-    expectInvalidLink(await follow(signInLinkFrom(second.text).token, '203.0.113.82'));
-
-    const other = await ask(email, '203.0.113.83');
-    const mine = await ask(email, '203.0.113.84');
-    expect((await verify(email, codeFrom(mine.text), '203.0.113.84')).status).toBe(200);
-    expectInvalidLink(await follow(signInLinkFrom(other.text).token, '203.0.113.83'));
+describe('the link dies', () => {
+  it('after the request window, counted from the request', async () => {
+    const email = 'link-window@example.com';
+    const mail = await ask(email, '203.0.113.87');
+    const { token } = signInLinkFrom(mail.text);
+    await askedAgo(token, LOGIN_LIMITS.windowSeconds + 1);
+    expectInvalidLink(await follow(token, '203.0.113.87'));
   });
 
+  it('once the address signed in with a later code', async () => {
+    const email = 'link-later-code@example.com';
+    const older = await ask(email, '203.0.113.88');
+    const newer = await ask(email, '203.0.113.89');
+    expect((await verify(email, codeFrom(newer.text), '203.0.113.89')).status).toBe(200);
+    expectInvalidLink(await follow(signInLinkFrom(older.text).token, '203.0.113.88'));
+  });
+
+  it('once the address signed in with an earlier code; a link asked for after that sign-in works', async () => {
+    const email = 'link-earlier-code@example.com';
+    const earlier = await ask(email, '203.0.113.90');
+    const link = await ask(email, '203.0.113.91');
+    expect((await verify(email, codeFrom(earlier.text), '203.0.113.90')).status).toBe(200);
+    expectInvalidLink(await follow(signInLinkFrom(link.text).token, '203.0.113.91'));
+
+    const after = await ask(email, '203.0.113.91');
+    expect((await follow(signInLinkFrom(after.text).token, '203.0.113.91')).status).toBe(200);
+  });
+
+  it('after one use, also when used 5 times at once (exactly one sign-in)', async () => {
+    const email = 'link-race@example.com';
+    const mail = await ask(email, '203.0.113.92');
+    const { token } = signInLinkFrom(mail.text);
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => follow(token, `203.0.113.${120 + i}`)));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    for (const r of results.filter((r) => r.status !== 200)) expectInvalidLink(r);
+    const user = await app.deps.db
+      .selectFrom('users')
+      .select('id')
+      .where('email', '=', email)
+      .executeTakeFirstOrThrow();
+    const sessions = await app.deps.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).execute();
+    expect(sessions).toHaveLength(1);
+    expectInvalidLink(await follow(token, '203.0.113.92'));
+  });
+});
+
+describe('tokens', () => {
   it('refuses tampered and made-up tokens with the same answer', async () => {
     const email = 'link-tamper@example.com';
     const mail = await ask(email, '203.0.113.85');

@@ -88,6 +88,27 @@ describe('login', () => {
     await page.screenshot({ path: `${SHOTS}/login-link-used.png`, fullPage: true });
   });
 
+  it('when no more codes may be asked for (429), points to the link of the latest message, which signs in', async () => {
+    const email = uniqueEmail('lena');
+    // This address has used up its code requests from this IP (as a stranger on the same network could).
+    for (let i = 0; i < 5; i++) {
+      expect((await stack.app.api('POST', '/api/otp-login/', { body: { email } })).status).toBe(200);
+    }
+    await expect.poll(() => stack.app.mail.items.filter((m) => m.to === email).length).toBe(5);
+    await page.goto('/otp-login');
+    await page.getByLabel('Email address').fill(email);
+    await page.getByRole('button', { name: 'Send code' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/open the sign-in link in the latest one: it still works/);
+    await page.screenshot({ path: `${SHOTS}/login-code-limited.png`, fullPage: true });
+
+    const latest = stack.app.mail.items.filter((m) => m.to === email).at(-1);
+    await page.goto(signInLinkFrom(latest?.text ?? '').url);
+    await page.waitForURL('**/files');
+    await expect.poll(() => page.getByTestId('who').textContent()).toBe(email);
+  });
+
   it('shows the server message for an invalid phone number', async () => {
     await page.goto('/otp-login');
     await page.getByRole('tab', { name: 'Phone' }).click();

@@ -14,6 +14,7 @@ import * as m2026_12_03_1700_consumed_partials from './2026_12_03_1700_consumed_
 import * as m2026_12_07_1900_thumbnail_state from './2026_12_07_1900_thumbnail_state.js';
 import * as m2026_12_07_2000_scoped_search from './2026_12_07_2000_scoped_search.js';
 import * as m2026_12_08_1100_partials_follow_final from './2026_12_08_1100_partials_follow_final.js';
+import * as m2026_12_08_1200_otp_verified from './2026_12_08_1200_otp_verified.js';
 
 /**
  * Every migration, by its dated name. Listed statically (not read from the folder at run time) so the
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_07_1900_thumbnail_state': m2026_12_07_1900_thumbnail_state,
   '2026_12_07_2000_scoped_search': m2026_12_07_2000_scoped_search,
   '2026_12_08_1100_partials_follow_final': m2026_12_08_1100_partials_follow_final,
+  '2026_12_08_1200_otp_verified': m2026_12_08_1200_otp_verified,
 };

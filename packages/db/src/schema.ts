@@ -31,7 +31,10 @@ export interface OtpChallengesTable {
   code_hash: string;
   expires_at: Timestamp;
   attempts: ColumnType<number, number | undefined, number>;
+  /** Closed: used, expired, replaced, burned or undeliverable. */
   consumed_at: Timestamp | null;
+  /** This challenge signed the address in (by its code or its link); set in the statement that closes it. */
+  verified_at: Timestamp | null;
   ip: string | null;
   created_at: CreatedAt;
 }

@@ -4,9 +4,21 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { createFileRoute, useRouter } from '@tanstack/react-router';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { auth } from '../lib/auth';
-import { errorMessage, trpc, trpcClient } from '../lib/trpc';
+import { errorCode, errorMessage, trpc, trpcClient } from '../lib/trpc';
 
 const RESEND_COOLDOWN_S = 30;
+/**
+ * A 429 on asking for a code: this address (or this network) asked too often lately, maybe not by you. Every message
+ * sent meanwhile carries a sign-in link that works for 15 minutes from its request, whatever became of its code.
+ */
+const CODE_REQUESTS_LIMITED =
+  'Too many codes were asked for lately, so no new one can be sent right now. If you received a login message in ' +
+  'the last 15 minutes, open the sign-in link in the latest one: it still works. Otherwise try again later.';
+
+function errorText(error: unknown, requestError: unknown): string {
+  if (error === requestError && errorCode(error) === 'rate_limited') return CODE_REQUESTS_LIMITED;
+  return passkeyPromptError(error) ?? errorMessage(error);
+}
 
 type Channel = 'email' | 'phone';
 
@@ -64,16 +76,24 @@ function OtpLogin() {
 
   // A sign-in link from a code message: /otp-login#token=<token>. The token sits in the fragment, so no GET ever
   // carries it (proxies, logs and link scanners never see it); it is posted once, then removed from the address bar.
+  // Taken on arrival, and when a link is opened in this very tab (only the fragment changes: no new page load).
   const link = useMutation(trpc.auth.verifyOtpLink.mutationOptions({ onSuccess: signedIn }));
   const linkStarted = useRef(false);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: runs once, on arrival
+  // biome-ignore lint/correctness/useExhaustiveDependencies: set up once, on arrival
   useEffect(() => {
-    if (linkStarted.current) return;
-    const token = new URLSearchParams(window.location.hash.slice(1)).get('token');
-    if (!token) return;
-    linkStarted.current = true;
-    window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);
-    link.mutate({ token });
+    const take = () => {
+      const token = new URLSearchParams(window.location.hash.slice(1)).get('token');
+      if (!token) return;
+      window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);
+      request.reset();
+      link.mutate({ token });
+    };
+    if (!linkStarted.current) {
+      linkStarted.current = true;
+      take();
+    }
+    window.addEventListener('hashchange', take);
+    return () => window.removeEventListener('hashchange', take);
   }, []);
 
   useEffect(() => {
@@ -234,7 +254,7 @@ function OtpLogin() {
       )}
       {error ? (
         <p id={ids.err} className="error" role="alert">
-          {passkeyPromptError(error) ?? errorMessage(error)}
+          {errorText(error, request.error)}
         </p>
       ) : null}
     </section>

@@ -1,4 +1,5 @@
 import type { Db, User } from '@tagdrop/db';
+import { sql } from 'kysely';
 import type { Identifier } from './identifier.js';
 
 export function findUserByIdentifier(db: Db, id: Identifier): Promise<User | undefined> {
@@ -30,16 +31,58 @@ export async function closeChallenge(db: Db, challengeId: string): Promise<boole
   return closed !== undefined;
 }
 
-/** Closes an open (unused, unexpired) code by its id; its channel and address when this call closed it. */
-export function takeOpenChallenge(db: Db, challengeId: string) {
-  return db
+/**
+ * Closes an open code that was just entered right, marking it as the one that signed the address in (one
+ * statement: closed and verified together). From then on every sign-in link of the address created until now is dead.
+ * True when this call closed it.
+ */
+export async function closeVerifiedChallenge(db: Db, challengeId: string): Promise<boolean> {
+  const closed = await db
     .updateTable('otp_challenges')
-    .set({ consumed_at: new Date() })
+    .set({ consumed_at: sql<Date>`now()`, verified_at: sql<Date>`now()` })
     .where('id', '=', challengeId)
     .where('consumed_at', 'is', null)
-    .where('expires_at', '>', new Date())
-    .returning(['channel', 'destination'])
+    .returning('id')
     .executeTakeFirst();
+  return closed !== undefined;
+}
+
+/**
+ * Whether the sign-in link of challenge `c` still works (otp-link.ts): asked for less than `windowSeconds` ago (by
+ * the database's clock, as `created_at`), not used, and no challenge of the same address signed it in since `c` was
+ * asked for (an index probe on otp_challenges_verified_idx). The code's own state (expired, replaced, burned) does not
+ * matter.
+ */
+const linkAlive = (windowSeconds: number) => sql<boolean>`c.verified_at is null
+  and c.created_at > now() - ${windowSeconds}::int * interval '1 second'
+  and not exists (
+    select 1 from otp_challenges v where v.destination = c.destination and v.verified_at >= c.created_at
+  )`;
+
+/**
+ * Uses a sign-in link: marks its challenge verified (and closed) if its link is alive; its channel and address when
+ * this call did. One statement, so concurrent uses of one link sign in at most once (the second waits for the
+ * first's row lock, then finds `verified_at` set).
+ */
+export function takeLinkChallenge(db: Db, challengeId: string, windowSeconds: number) {
+  return db
+    .updateTable('otp_challenges as c')
+    .set({ consumed_at: sql<Date>`coalesce(c.consumed_at, now())`, verified_at: sql<Date>`now()` })
+    .where('c.id', '=', challengeId)
+    .where(linkAlive(windowSeconds))
+    .returning(['c.channel', 'c.destination'])
+    .executeTakeFirst();
+}
+
+/** A challenge whose sign-in link is alive, and whether its code is still open too; undefined when the link is dead. */
+export async function liveLinkChallenge(db: Db, challengeId: string, windowSeconds: number) {
+  const row = await db
+    .selectFrom('otp_challenges as c')
+    .select(['c.consumed_at', 'c.expires_at'])
+    .where('c.id', '=', challengeId)
+    .where(linkAlive(windowSeconds))
+    .executeTakeFirst();
+  return row && { codeOpen: row.consumed_at === null && row.expires_at > new Date() };
 }
 
 /** Days during which an IP that an account's session was started or used from counts as recognised. */

@@ -1,11 +1,19 @@
 /**
  * The sign-in link sent with every login code: `${baseUrl}/otp-login#token=<token>`. The token is derived, not stored:
  * base64url(challenge id, 16 bytes) + '.' + base64url(HMAC-SHA256(key for this purpose, challenge id), first 16
- * bytes), 128 bits nobody can compute without SECRET_KEY. It names the code's own challenge row, so it is valid
- * exactly as long as that code is open (single use, expiry, closed by any login, burned or replaced with the code).
+ * bytes), 128 bits nobody can compute without SECRET_KEY. It names the code's challenge row, but it does not live as
+ * long as the code: the code's short TTL, its replacement by a later request from the same IP and its burning by 5
+ * wrong tries exist to bound guessing of 6 digits, and a 128-bit link cannot be guessed. So a link works for
+ * OTP_LINK_SECONDS (the per-address request window) from its code's request, once, and only until the address signs
+ * in by any code or link after it was asked for (auth.queries.ts `linkAlive`). A stranger who spends the per-address
+ * request budget has thereby sent the owner links that work for the rest of that window.
  * It travels in the URL fragment: never sent to the server by a GET, so proxies, logs and link scanners never see it.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { LOGIN_LIMITS } from '../../deps.types.js';
+
+/** How long a sign-in link works, counted from its code's request: the per-address request window, no less. */
+export const OTP_LINK_SECONDS = LOGIN_LIMITS.windowSeconds;
 
 const MAC_BYTES = 16;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

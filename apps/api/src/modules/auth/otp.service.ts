@@ -8,7 +8,10 @@
  *   all IPs (so guessing from many IPs stays bounded while the owner's own network is never blocked by it); each
  *   guess takes its points before it is compared, so concurrent guesses cannot exceed those budgets;
  * - every code message also carries a sign-in link (otp-link.ts) that needs no guess and spends no per-address
- *   budget: whoever reads the mailbox (or phone) can sign in from any IP, whatever a stranger spent.
+ *   budget, and works for the whole per-address request window whatever happens to its code: whoever reads the
+ *   mailbox (or phone) can sign in from any IP, whatever a stranger spent or closed;
+ * - the challenge that signs the address in (by code or link) is marked verified, which ends every link of the
+ *   address asked for until then.
  * Requests take the same path whoever asks: who may sign in is decided by the send-otp job.
  */
 import { randomInt, randomUUID } from 'node:crypto';
@@ -18,7 +21,7 @@ import { AppError } from '../../errors.js';
 import { audit } from '../../infra/audit.js';
 import { PointsTaken } from '../../infra/rate-limit.js';
 import { hmacHex, safeEqualHex, seal } from '../../infra/secrets.js';
-import { closeChallenge, isRecognisedIp, openChallenges } from './auth.queries.js';
+import { closeChallenge, closeVerifiedChallenge, isRecognisedIp, openChallenges } from './auth.queries.js';
 import type { AuthDeps, RequestMeta } from './auth.types.js';
 import { type Identifier, normalizeIdentifier } from './identifier.js';
 import { accountBlocked } from './session-access.js';
@@ -142,7 +145,7 @@ export async function verifyOtp(
 
 /**
  * Compares a guess with exactly one code: the newest one asked for from the guessing IP, else the newest open one of
- * the address; true when it matched and this call closed that code (single use).
+ * the address; true when it matched and this call closed that code (single use), marking it as the one that signed in.
  */
 async function guessMatches(deps: AuthDeps, id: Identifier, otp: string, ip: string): Promise<boolean> {
   const open = await openChallenges(deps.db, id.value, OPEN_CHALLENGES_READ);
@@ -170,12 +173,13 @@ async function guessMatches(deps: AuthDeps, id: Identifier, otp: string, ip: str
     // A guess from an IP that asked for no code here never burns someone else's code.
     return false;
   }
-  return closeChallenge(deps.db, challenge.id);
+  return closeVerifiedChallenge(deps.db, challenge.id);
 }
 
 /**
- * A code or its sign-in link was accepted (its challenge is closed): closes every other open code of the address
- * (the login is done, they are moot), finds or signs up the person and opens the session (method 'otp').
+ * A code or its sign-in link was accepted (its challenge is closed and verified, so the address's earlier links are
+ * dead): closes every other open code of the address (the login is done, they are moot), finds or signs up the
+ * person and opens the session (method 'otp').
  */
 export async function finishCodeLogin(
   deps: AuthDeps,
