@@ -1,10 +1,11 @@
 /**
- * Every page of the admin console, logged out and logged in (the login's code step and, with
- * ADMIN_REQUIRE_PASSKEY, the page that asks a code-session admin for a passkey, included): axe-core finds no serious
- * or critical violation; and the console at 390×844 (screenshots kept as CI artifacts).
+ * Every page of the admin console, logged out and logged in (the login's SMS choice and code step, the not-found
+ * page and, with ADMIN_REQUIRE_PASSKEY, the page that asks a code-session admin for a passkey, included): axe-core
+ * finds no serious or critical violation; and the console at 390×844 (screenshots kept as CI artifacts).
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp } from '../../api/test/harness.js';
 import { axeViolations } from '../../web/e2e/support.js';
@@ -25,6 +26,19 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** The login form with the code sent by SMS: the phone number field. */
+async function chooseSms(page: Page) {
+  await page.getByRole('radio', { name: 'SMS' }).check();
+  await page.getByLabel('Phone number').waitFor();
+}
+
+/** An address that is no page of the console. */
+async function openNotFound(page: Page) {
+  await page.goto('/admin/no/such/page');
+  await page.getByText('There is no such page in the admin console.').waitFor();
+  await page.waitForLoadState('networkidle');
+}
+
 const pages: [string, string][] = [
   ['/admin/users', 'Users'],
   ['/admin/files', 'Files'],
@@ -43,7 +57,12 @@ describe('axe-core: no serious or critical violations', () => {
     await page.waitForURL(/\/admin\/login/);
     await page.getByRole('heading', { name: 'Tagdrop admin' }).waitFor();
     found.push(...(await axeViolations(page)).map((v) => `/admin/login: ${v}`));
+    await chooseSms(page);
+    found.push(...(await axeViolations(page)).map((v) => `/admin/login (SMS): ${v}`));
+    await openNotFound(page);
+    found.push(...(await axeViolations(page)).map((v) => `not found (logged out): ${v}`));
 
+    await page.goto('/admin/login');
     const email = uniqueEmail('admin');
     await stack.createUser(email, 'admin');
     // The code-entry step, before the code is typed.
@@ -62,6 +81,8 @@ describe('axe-core: no serious or critical violations', () => {
       await page.waitForLoadState('networkidle');
       found.push(...(await axeViolations(page)).map((v) => `${url}: ${v}`));
     }
+    await openNotFound(page);
+    found.push(...(await axeViolations(page)).map((v) => `not found: ${v}`));
     expect(found).toEqual([]);
     await context.close();
   });
@@ -93,7 +114,7 @@ describe('axe-core: no serious or critical violations', () => {
     }
   });
 
-  it('at 390×844: every page fits the screen; screenshots are kept', async () => {
+  it('at 390×844: every page fits the screen; screenshots are kept; axe on the SMS login and not-found page', async () => {
     const context = await stack.browser.newContext({
       baseURL: stack.url,
       viewport: { width: 390, height: 844 },
@@ -106,9 +127,19 @@ describe('axe-core: no serious or critical violations', () => {
     await page.goto('/admin/login');
     await page.getByRole('heading', { name: 'Tagdrop admin' }).waitFor();
     await page.screenshot({ path: path.join(MOBILE, 'login.png'), fullPage: true });
+    const found: string[] = [];
+    const tooWide: string[] = [];
+    const check = async (name: string) => {
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (width > 390) tooWide.push(`${name}: ${width}px`);
+      await page.screenshot({ path: path.join(MOBILE, `${name}.png`), fullPage: true });
+      found.push(...(await axeViolations(page)).map((v) => `${name}: ${v}`));
+    };
+    await chooseSms(page);
+    await check('login-sms');
+    await page.getByRole('radio', { name: 'Email' }).check();
     await loginThroughUi(page, stack, email);
     await page.waitForURL(/\/admin\/users$/);
-    const tooWide: string[] = [];
     for (const [url, heading] of pages) {
       await page.goto(url);
       await page.getByRole('heading', { level: 1, name: heading }).waitFor();
@@ -117,7 +148,10 @@ describe('axe-core: no serious or critical violations', () => {
       if (width > 390) tooWide.push(`${url}: ${width}px`);
       await page.screenshot({ path: path.join(MOBILE, `${url.split('/').pop()}.png`), fullPage: true });
     }
+    await openNotFound(page);
+    await check('not-found');
     expect(tooWide).toEqual([]);
+    expect(found).toEqual([]);
     await context.close();
   });
 });
