@@ -36,6 +36,8 @@ async function chooseSms(page: Page) {
 async function openNotFound(page: Page) {
   await page.goto('/admin/no/such/page');
   await page.getByText('There is no such page in the admin console.').waitFor();
+  // A page of its own: one main landmark with a top-level heading (logged in or not).
+  await page.getByRole('main').getByRole('heading', { level: 1, name: 'Page not found' }).waitFor();
   await page.waitForLoadState('networkidle');
 }
 

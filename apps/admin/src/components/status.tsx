@@ -40,6 +40,21 @@ export function NotFound() {
   );
 }
 
+/** An address that matches no route at all: a page of its own (the console layout is not around it). */
+export function RootNotFound() {
+  return (
+    <main id="main" className="login">
+      <div className="login-card">
+        <h1>
+          <span className="brand-mark" aria-hidden="true" />
+          Page not found
+        </h1>
+        <NotFound />
+      </div>
+    </main>
+  );
+}
+
 /** A polite live region for the outcome of an action. */
 export function Flash({ message, tone = 'ok' }: { message: string | null; tone?: 'ok' | 'error' }) {
   return (

@@ -1,5 +1,6 @@
 import type { QueryClient } from '@tanstack/react-query';
 import { createRootRouteWithContext, Outlet } from '@tanstack/react-router';
+import { RootNotFound } from '../components/status';
 import type { Trpc } from '../lib/trpc';
 
 export interface RouterContext {
@@ -9,4 +10,5 @@ export interface RouterContext {
 
 export const Route = createRootRouteWithContext<RouterContext>()({
   component: Outlet,
+  notFoundComponent: RootNotFound,
 });
