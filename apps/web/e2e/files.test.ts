@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
+import { sql } from 'kysely';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sceneImage } from './images.js';
 import { loginThroughUi, SHOTS, type Stack, startStack, uniqueEmail } from './support.js';
 
 let stack: Stack;
@@ -155,7 +157,7 @@ describe('file detail', () => {
     expect(
       await page.locator('[data-testid=click-chart] .recharts-xAxis .recharts-cartesian-axis-tick').count(),
     ).toBeGreaterThan(1);
-    await page.screenshot({ path: `${SHOTS}/detail.png`, fullPage: true });
+    await page.screenshot({ path: `${SHOTS}/detail-text.png`, fullPage: true });
 
     await page.getByLabel('Name', { exact: true }).fill('notes-renamed.txt');
     await page.getByRole('textbox', { name: 'Description' }).fill('Now with a better description');
@@ -215,5 +217,66 @@ describe('file detail', () => {
     await page.waitForURL(/\/files$/);
     await expect.poll(() => cards().count()).toBe(3);
     expect(await card('other.bin').count()).toBe(0);
+  });
+
+  it('a photo’s detail page: its preview, three weeks of clicks, the share link and its QR code', async () => {
+    // The README's screenshot of the detail page: a photo uploaded through the page, with a click history.
+    await page.goto('/files');
+    await page
+      .locator('input[type=file]')
+      .setInputFiles([{ name: 'lake-at-dawn.jpg', mimeType: 'image/jpeg', buffer: await sceneImage('lake', 'jpeg') }]);
+    await page.getByRole('textbox', { name: 'Hashtags' }).fill('holiday mountains');
+    await page.getByRole('textbox', { name: 'Description' }).fill('First light over the lake, from the cabin porch.');
+    await page.getByRole('button', { name: /^Upload/ }).click();
+    const link = card('lake-at-dawn.jpg').getByRole('link', { name: 'lake-at-dawn.jpg', exact: true });
+    await link.waitFor({ timeout: 20_000 });
+    const id = ((await link.getAttribute('href')) as string).split('/').pop() as string;
+
+    // Earlier days' clicks are seeded in the database (as the nightly flush would have written them), and the
+    // upload dated to match; today's are real downloads through the private link.
+    const db = stack.app.deps.db;
+    const perDay = [4, 11, 23, 17, 9, 6, 8, 5, 3, 7, 12, 8, 5, 4, 6, 3, 5, 9, 6, 4]; // 20 days ago … yesterday
+    const dayMs = 86_400_000;
+    const daysAgo = (n: number) => new Date(Date.now() - n * dayMs);
+    await db
+      .insertInto('file_click_daily')
+      .values(
+        perDay.map((clicks, i) => ({
+          file_id: id,
+          day: daysAgo(perDay.length - i)
+            .toISOString()
+            .slice(0, 10),
+          clicks,
+          unique_visitors: Math.ceil(clicks * 0.8),
+        })),
+      )
+      .execute();
+    const seeded = perDay.reduce((a, b) => a + b, 0);
+    await db
+      .insertInto('file_click_totals')
+      .values({ file_id: id, clicks: seeded, unique_visitors: Math.round(seeded * 0.7), last_click_at: daysAgo(1) })
+      .execute();
+    await sql`update files set created_at = ${daysAgo(21)} where id = ${id}`.execute(db);
+    const { share_token } = await db
+      .selectFrom('files')
+      .select('share_token')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    const today = 5;
+    for (let i = 0; i < today; i++) expect((await page.request.get(`/s/${share_token}`)).status()).toBe(200);
+
+    await page.goto(`/files/${id}`);
+    const preview = page.getByRole('region', { name: 'Preview' }).getByRole('img', { name: 'lake-at-dawn.jpg' });
+    await expect.poll(() => preview.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(1600);
+    await expect
+      .poll(async () => Number(await page.getByTestId('total-clicks').textContent()), { timeout: 10_000 })
+      .toBe(seeded + today);
+    await page.locator('[data-testid=click-chart] .recharts-bar-rectangle').first().waitFor();
+    // One bar a day with clicks (one more if UTC midnight passed meanwhile).
+    expect(await page.locator('[data-testid=click-chart] .recharts-bar-rectangle path').count()).toBeGreaterThanOrEqual(
+      perDay.length + 1,
+    );
+    await page.getByRole('img', { name: "QR code of this file's link" }).waitFor();
+    await page.screenshot({ path: `${SHOTS}/detail.png`, fullPage: true });
   });
 });

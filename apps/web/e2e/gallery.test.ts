@@ -7,30 +7,32 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BLUE, eventually, RED, solidImage } from '../../api/test/thumbnail-helpers.js';
+import { eventually } from '../../api/test/thumbnail-helpers.js';
 import { readZip } from '../../api/test/zip-helpers.js';
+import { formatOf, type Scene, sceneImage } from './images.js';
 import { SHOTS, type Stack, startStack, uniqueEmail, uploadFile } from './support.js';
 
 let stack: Stack;
 let visitor: BrowserContext;
 let page: Page;
 const names = ['sunset.png', 'harbour.jpg', 'forest.webp', 'readme.txt', 'tabby.png', 'lake.png', 'notes.txt'];
+const README = 'Photos from the coast trip, 12–19 September.\nLake and forest: day 2. Harbour and sunset: day 5.\n';
+const texts: Record<string, string> = {
+  'readme.txt': README,
+  'notes.txt': 'Next time: the tripod, a polarising filter, and more coffee.\n',
+};
 
 beforeAll(async () => {
   stack = await startStack();
   const { access } = await stack.app.login(uniqueEmail('gallery'));
-  const colours = [RED, BLUE, { r: 40, g: 160, b: 60 }, RED, { r: 200, g: 150, b: 40 }, BLUE, RED];
+  // Photo-sized pictures (1600×1067), so the README's screenshot of this page looks like a real instance's.
+  const contents = await Promise.all(
+    names.map((name) => texts[name] ?? sceneImage(name.split('.')[0] as Scene, formatOf(name))),
+  );
   // Oldest first: the gallery shows the newest first, so reversed.
   for (const [i, name] of names.entries()) {
-    const image = name.endsWith('.txt')
-      ? `Notes number ${i}\n`
-      : await solidImage(name.endsWith('.jpg') ? 'jpeg' : name.endsWith('.webp') ? 'webp' : 'png', {
-          width: 900,
-          height: 600,
-          colour: colours[i],
-        });
     const hashtags = i % 2 === 0 ? 'cats' : 'views';
-    await uploadFile(stack.app, access, name, image, { is_public: 'true', hashtags });
+    await uploadFile(stack.app, access, name, contents[i] as Buffer | string, { is_public: 'true', hashtags });
   }
   // The thumbnails are made by the job in the background: wait until the five images have theirs.
   await eventually(async () => {
@@ -64,7 +66,7 @@ describe('gallery grid', () => {
       .toBe(5);
     const sources = await images.evaluateAll((els) => els.map((e) => (e as HTMLImageElement).getAttribute('src')));
     for (const src of sources) expect(src).toMatch(/^\/f\/[0-9a-f-]{36}\/thumb\?v=[0-9a-f]{16}$/);
-    // A thumbnail is at most 640 px wide (not the 900 px original).
+    // A thumbnail is at most 640 px wide (not the 1600 px original).
     expect(await images.first().evaluate((e) => (e as HTMLImageElement).naturalWidth)).toBe(640);
     expect(await cards().filter({ hasText: 'readme.txt' }).locator('.type-icon').textContent()).toBe('TXT');
     await page.screenshot({ path: `${SHOTS}/gallery-grid.png`, fullPage: true });
@@ -143,7 +145,7 @@ describe('gallery grid', () => {
       expect(download.suggestedFilename()).toBe('views.zip');
       const entries = await readZip(await readFile(await download.path()));
       expect(entries.map((e) => e.name)).toEqual(['lake.png', 'readme.txt', 'harbour.jpg']);
-      expect(entries.find((e) => e.name === 'readme.txt')?.sha256).toBe(sha256('Notes number 3\n'));
+      expect(entries.find((e) => e.name === 'readme.txt')?.sha256).toBe(sha256(README));
     } finally {
       await zipPage.context().close();
     }

@@ -9,8 +9,8 @@ import jsQR from 'jsqr';
 import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { solidImage } from '../../api/test/thumbnail-helpers.js';
 import { makePdf, makeWav, makeWebm, pdfViewerUrl } from './fixtures.js';
+import { sceneImage } from './images.js';
 import { loggedInContext, SHOTS, type Stack, startStack, uniqueEmail, uploadFile } from './support.js';
 
 let stack: Stack;
@@ -27,7 +27,7 @@ beforeAll(async () => {
   token = (await stack.app.login(email)).access;
   const code = `// ${HOSTILE}\nexport function greet(name: string): string {\n  return \`Hello, \${name}\`;\n}\n`;
   const uploads: [string, Buffer | string][] = [
-    ['photo.png', await solidImage('png', { width: 800, height: 600 })],
+    ['sunset.jpg', await sceneImage('sunset', 'jpeg')],
     ['clip.webm', await makeWebm(page)],
     ['tone.wav', makeWav(1)],
     ['report.pdf', makePdf('Quarterly report')],
@@ -65,9 +65,9 @@ async function openDetail(name: string) {
 
 describe('detail page previews', () => {
   it('an image is shown from its bytes', async () => {
-    const view = await openDetail('photo.png');
-    const img = view.preview.getByRole('img', { name: 'photo.png' });
-    await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(800);
+    const view = await openDetail('sunset.jpg');
+    const img = view.preview.getByRole('img', { name: 'sunset.jpg' });
+    await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(1600);
     view.done();
     await page.screenshot({ path: `${SHOTS}/preview-image.png`, fullPage: true });
   });
@@ -144,7 +144,7 @@ describe('detail page previews', () => {
 
   it('looking at one’s own previews counts no click', async () => {
     await new Promise((r) => setTimeout(r, 300));
-    for (const name of ['photo.png', 'clip.webm', 'tone.wav', 'report.pdf', 'greet.ts', 'big.txt']) {
+    for (const name of ['sunset.jpg', 'clip.webm', 'tone.wav', 'report.pdf', 'greet.ts', 'big.txt']) {
       expect(await clicks(files[name]?.id as string), name).toBe(0);
     }
   });
@@ -162,12 +162,12 @@ describe('detail page previews', () => {
 
 describe('QR code of the link', () => {
   it('the detail page shows a QR code of the share link, and its PNG decodes to that link', async () => {
-    await page.goto(`/files/${files['photo.png']?.id}`);
+    await page.goto(`/files/${files['sunset.jpg']?.id}`);
     const link = await page.getByLabel('Share link').inputValue();
     expect(link).toMatch(/\/share\/[\w-]+$/);
     await page.getByRole('img', { name: "QR code of this file's link" }).waitFor();
     const download = page.getByRole('link', { name: 'Download QR code (PNG)' });
-    expect(await download.getAttribute('download')).toBe('photo-qr.png');
+    expect(await download.getAttribute('download')).toBe('sunset-qr.png');
     const href = (await download.getAttribute('href')) as string;
     expect(href).toMatch(/^data:image\/png;base64,/);
     const png = Buffer.from(href.split(',')[1] as string, 'base64');
@@ -189,10 +189,10 @@ describe('share page previews', () => {
   it('a visitor with the private link sees the image and the PDF previews', async () => {
     const visitor = await stack.browser.newContext({ baseURL: stack.url });
     const vPage = await visitor.newPage();
-    const shareToken = new URL(files['photo.png']?.share_url as string).pathname.split('/').pop();
+    const shareToken = new URL(files['sunset.jpg']?.share_url as string).pathname.split('/').pop();
     await vPage.goto(`/share/${shareToken}`);
-    const img = vPage.getByRole('region', { name: 'Preview' }).getByRole('img', { name: 'photo.png' });
-    await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(800);
+    const img = vPage.getByRole('region', { name: 'Preview' }).getByRole('img', { name: 'sunset.jpg' });
+    await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(1600);
     expect(await img.getAttribute('src')).toBe(`/s/${shareToken}`);
     await vPage.screenshot({ path: `${SHOTS}/share-image.png`, fullPage: true });
 
